@@ -1,0 +1,63 @@
+# eoffice: `make demo` serves the demo agency, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell deploy/find-python)
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Apt needs root; use sudo when we are not.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help demo serve install install-dev system-deps browser-deps test lint messages check-deploy clean
+
+help:
+	@echo "make demo   install, migrate, load the demo agency and serve http://127.0.0.1:8000"
+	@echo "make test   install what the tests need and run the whole suite"
+	@echo "make lint   ruff"
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+system-deps:
+	@ldconfig -p | grep -q 'libmagic.so.1' || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libmagic1; }
+
+browser-deps:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+
+install: $(UV) system-deps
+	$(UV) sync --frozen --no-dev --python $(PYTHON) --quiet
+
+install-dev: $(UV) system-deps
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+
+demo: install
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py load_demo
+	@echo
+	@echo "eoffice demo: http://127.0.0.1:8000  (Ctrl+C stops it)"
+	DEBUG=0 HTTPS=0 $(VENV)/bin/daphne -e tcp:port=8000:interface=127.0.0.1:backlog=1024 eoffice.asgi:application
+
+serve: install
+	$(PY) manage.py migrate --noinput -v0
+	DEBUG=0 HTTPS=0 $(VENV)/bin/daphne -e tcp:port=8000:interface=127.0.0.1:backlog=1024 eoffice.asgi:application
+
+test: install-dev browser-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+messages: install-dev
+	cd eoffice && ../$(PY) ../manage.py makemessages -l vi --no-obsolete -i "static/*"
+	$(PY) manage.py compilemessages -l vi
+
+check-deploy: install
+	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=eoffice.example.gov.vn $(PY) manage.py check --deploy --fail-level WARNING
+
+clean:
+	rm -rf $(VENV) .tools var/test-eoffice.sqlite3 test-artifacts

@@ -1,0 +1,277 @@
+"""Documents, their registers and numbers, attachments and the append-only history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+
+class DocumentType(models.Model):
+    """One of the administrative document types of Decree 30, Art. 7 (DOMAIN §b)."""
+
+    code = models.CharField(_("code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    abbreviation = models.CharField(
+        _("abbreviation"), max_length=10, blank=True,
+        help_text=_("Used in the symbol, e.g. QĐ; empty for công văn and thư công."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("document type")
+        verbose_name_plural = _("document types")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Urgency(models.IntegerChoices):
+    # Integers are edXML Priority values (DOMAIN §b).
+    NORMAL = 0, _("Normal")
+    URGENT = 1, _("Urgent")
+    VERY_URGENT = 2, _("Very urgent")
+    IMMEDIATE = 3, _("Immediate")
+    IMMEDIATE_TIMED = 4, _("Immediate, timed")
+
+
+class Secrecy(models.IntegerChoices):
+    NONE = 0, _("Not confidential")
+    CONFIDENTIAL = 1, _("Confidential")
+    SECRET = 2, _("Secret")
+    TOP_SECRET = 3, _("Top secret")
+
+
+class Register(models.Model):
+    """A yearly register (sổ) whose counter gives gap-free numbers."""
+
+    class Kind(models.TextChoices):
+        INCOMING = "incoming", _("Incoming documents")
+        OUTGOING = "outgoing", _("Outgoing documents")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("year"))
+    is_confidential = models.BooleanField(_("confidential"), default=False)
+    name = models.CharField(_("name"), max_length=200)
+    last_number = models.PositiveIntegerField(_("last number used"), default=0)
+    is_locked = models.BooleanField(
+        _("locked"), default=False, help_text=_("A locked register takes no new entries."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
+        ordering = ["-year", "kind", "is_confidential"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year", "is_confidential"],
+                                    name="register_kind_year_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Document(models.Model):
+    """An official document, incoming or outgoing, with its register entry."""
+
+    class Direction(models.TextChoices):
+        INCOMING = "incoming", _("Incoming")
+        OUTGOING = "outgoing", _("Outgoing")
+
+    class State(models.TextChoices):
+        # Incoming flow (DOMAIN §c); the allowed moves are routing.workflow.INCOMING_TRANSITIONS.
+        REGISTERED = "registered", _("Registered")
+        AWAITING_DIRECTION = "awaiting_direction", _("Awaiting direction")
+        DIRECTED = "directed", _("Directed")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        RETURNED = "returned", _("Returned to the clerk")
+        CANCELLED = "cancelled", _("Registration cancelled")
+
+    class ReceiptMethod(models.TextChoices):
+        PAPER = "paper", _("On paper")
+        ELECTRONIC = "electronic", _("Electronic")
+
+    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices,
+                                 default=Direction.INCOMING)
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="documents",
+                                 verbose_name=_("register"))
+    register_number = models.PositiveIntegerField(_("arrival number"))
+    received_at = models.DateTimeField(_("arrival date"))
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                      related_name="+", verbose_name=_("registered by"))
+    sender_name = models.CharField(_("issuing body"), max_length=255)
+    number_symbol = models.CharField(_("number and symbol"), max_length=60)
+    number_symbol_key = models.CharField(max_length=60, editable=False, db_index=True)
+    issued_on = models.DateField(_("document date"))
+    doc_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("document type"))
+    summary = models.TextField(_("summary"), max_length=1000)
+    signer_name = models.CharField(_("signer"), max_length=150, blank=True)
+    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices,
+                                               default=Urgency.NORMAL)
+    secrecy = models.PositiveSmallIntegerField(_("confidentiality"), choices=Secrecy.choices,
+                                               default=Secrecy.NONE)
+    page_count = models.PositiveIntegerField(_("page count"), null=True, blank=True)
+    deadline = models.DateField(_("handling deadline"), null=True, blank=True)
+    receipt_method = models.CharField(_("received"), max_length=12,
+                                      choices=ReceiptMethod.choices, default=ReceiptMethod.PAPER)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    state = models.CharField(_("state"), max_length=30, choices=State.choices,
+                             default=State.REGISTERED)
+    # Bumped by every transition: an action names the version it was shown, so that of two
+    # people acting on the same step only the first succeeds.
+    version = models.PositiveIntegerField(default=1)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    result_summary = models.TextField(_("handling result"), blank=True)
+    reply_number_symbol = models.CharField(_("number and symbol of the reply"), max_length=60,
+                                           blank=True)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # Accent-free lower-case copy of summary, number/symbol and sender for search (TRAPS.md).
+    search_text = models.TextField(editable=False, default="")
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["register", "register_number"],
+                                    name="document_register_number_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["register", "-register_number"], name="document_register_idx"),
+            models.Index(fields=["-received_at", "-id"], name="document_received_idx"),
+            models.Index(fields=["state"], name="document_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number_symbol} — {self.summary[:80]}"
+
+    @property
+    def register_number_display(self) -> str:
+        """Numbers below 10 take a leading zero (DOMAIN §e)."""
+        return f"{self.register_number:02d}"
+
+    @property
+    def is_confidential(self) -> bool:
+        return self.secrecy != Secrecy.NONE
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.state == self.State.CANCELLED
+
+
+class DocumentUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["user", "permission", "content_object"],
+                                name="doc_user_perm_idx")]
+
+
+class DocumentGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        indexes = [models.Index(fields=["group", "permission", "content_object"],
+                                name="doc_group_perm_idx")]
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # Generated names only: the user's file name never reaches the storage (TRAPS.md).
+    today = date.today()  # noqa: DTZ011 - a directory bucket, any clock will do
+    return f"attachments/{today:%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Document file")
+        RESULT = "result", _("Handling result")
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="attachments",
+                                 verbose_name=_("document"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
+                            default=Kind.DOCUMENT)
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField("SHA-256", max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type == "application/pdf"
+
+
+class DocumentEvent(models.Model):
+    """One line of a document's history. Rows are only ever added."""
+
+    class Action(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        DUPLICATE_CONFIRMED = "duplicate_confirmed", _("Registered despite a possible duplicate")
+        ATTACHMENT_ADDED = "attachment_added", _("Attached a file")
+        DOWNLOADED = "downloaded", _("Downloaded a file")
+        GRANTED = "granted", _("Granted access")
+        SUBMITTED = "submitted", _("Submitted to a leader")
+        DIRECTED = "directed", _("Gave a direction")
+        RETURNED = "returned", _("Returned to the clerk")
+        PASSED_ON = "passed_on", _("Passed on for handling")
+        READ = "read", _("Read")
+        PART_DONE = "part_done", _("Completed their part")
+        COMPLETED = "completed", _("Completed handling")
+        EXTENSION_REQUESTED = "extension_requested", _("Asked for an extension")
+        EXTENSION_GRANTED = "extension_granted", _("Granted an extension")
+        EXTENSION_REFUSED = "extension_refused", _("Refused an extension")
+        REOPENED = "reopened", _("Reopened")
+        CANCELLED = "cancelled", _("Cancelled the registration")
+        COMMENTED = "commented", _("Commented")
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                              related_name="+", verbose_name=_("by"))
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    from_state = models.CharField(_("from state"), max_length=30, blank=True,
+                                  choices=Document.State.choices)
+    to_state = models.CharField(_("to state"), max_length=30, blank=True,
+                                choices=Document.State.choices)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("history entry")
+        verbose_name_plural = _("history")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["document", "created_at"], name="event_document_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise ValueError("history entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("history entries are append-only")

@@ -1,0 +1,48 @@
+"""Gap-free numbers from a register's counter.
+
+The counter row is locked for the rest of the caller's transaction (the ``UPDATE`` takes the row
+lock on PostgreSQL; on SQLite the IMMEDIATE transaction already holds the database's write lock),
+so two clerks can never take the same number, and a rolled-back registration gives its number
+back. The unique constraint on (register, number) is the backstop.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from documents.models import Register
+
+
+class RegisterLocked(Exception):
+    pass
+
+
+def get_or_create_register(kind: str, year: int, *, confidential: bool) -> Register:
+    names = {
+        (Register.Kind.INCOMING, False): _("Incoming register %(year)s"),
+        (Register.Kind.INCOMING, True): _("Confidential incoming register %(year)s"),
+        (Register.Kind.OUTGOING, False): _("Outgoing register %(year)s"),
+        (Register.Kind.OUTGOING, True): _("Confidential outgoing register %(year)s"),
+    }
+    register, _created = Register.objects.get_or_create(
+        kind=kind, year=year, is_confidential=confidential,
+        defaults={"name": names[(kind, confidential)] % {"year": year}},
+    )
+    return register
+
+
+def allocate_number(register: Register) -> int:
+    """Take the next number of ``register``; must run inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("allocate_number() must run inside a transaction")
+    # The UPDATE takes the row lock and holds it until the caller commits; the read that
+    # follows sees our own increment, never another transaction's.
+    updated = Register.objects.filter(pk=register.pk, is_locked=False).update(
+        last_number=F("last_number") + 1
+    )
+    if not updated:
+        raise RegisterLocked(register.name)
+    register.refresh_from_db(fields=["last_number"])
+    return register.last_number

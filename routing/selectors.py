@@ -1,0 +1,113 @@
+"""Reads that matter: "Việc cần xử lý" and the incoming register, filtered in SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+
+from documents.models import Document, DocumentType
+from documents.permissions import visible_documents
+from documents.text import search_terms
+from eoffice.models import Department, User
+from routing.models import Assignment, DeadlineExtension
+from routing.rules import held_by
+
+CLERK_QUEUE_STATES = (Document.State.REGISTERED, Document.State.RETURNED)
+
+
+def _lead_assignee_annotations() -> dict[str, Subquery]:
+    """The current lead handler of each row, for the register's "Đơn vị hoặc người nhận"."""
+    lead = Assignment.objects.filter(
+        document=OuterRef("pk"), role=Assignment.Role.LEAD, parent__isnull=True,
+    ).order_by("-assigned_at", "-pk")
+    return {
+        "lead_department_name": Subquery(lead.values("assignee_department__name")[:1]),
+        "lead_user_name": Subquery(lead.values("assignee_user__full_name")[:1]),
+    }
+
+
+def list_todo(user: User) -> QuerySet[Document]:
+    """Documents waiting for an action of ``user``, urgent first, then by deadline.
+
+    Each row carries ``todo_role``, ``todo_deadline`` and ``extension_pending``.
+    """
+    held = (
+        Assignment.objects.filter(document=OuterRef("pk"), state__in=Assignment.OPEN_STATES)
+        .filter(held_by(user))
+        .order_by(F("deadline").asc(nulls_last=True), "pk")
+    )
+    to_decide = DeadlineExtension.objects.filter(
+        assignment__document=OuterRef("pk"), state=DeadlineExtension.State.PENDING,
+        assignment__assigned_by=user,
+    )
+    waiting = Q(todo_role__isnull=False) | Q(extension_pending=True)
+    if user.is_clerk:
+        waiting |= Q(direction=Document.Direction.INCOMING, state__in=CLERK_QUEUE_STATES)
+    return (
+        visible_documents(user)
+        .annotate(
+            todo_role=Subquery(held.values("role")[:1]),
+            todo_deadline=Subquery(held.values("deadline")[:1]),
+            extension_pending=Exists(to_decide),
+        )
+        .filter(waiting)
+        .select_related("doc_type")
+        .order_by("-urgency", F("todo_deadline").asc(nulls_last=True), "-received_at", "-pk")
+    )
+
+
+@dataclass
+class RegisterFilter:
+    q: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    doc_type: DocumentType | None = None
+    urgency: int | None = None
+    secrecy: int | None = None
+    sender: str = ""
+    state: str = ""
+    department: Department | None = None
+
+
+def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet[Document]:
+    """The incoming register rows ``user`` may see, newest first, filtered in SQL."""
+    filters = filters or RegisterFilter()
+    documents = visible_documents(user).filter(direction=Document.Direction.INCOMING)
+    for term in search_terms(filters.q):
+        documents = documents.filter(search_text__contains=term)
+    for term in search_terms(filters.sender):
+        documents = documents.filter(search_text__contains=term)
+    if filters.date_from:
+        documents = documents.filter(received_at__date__gte=filters.date_from)
+    if filters.date_to:
+        documents = documents.filter(received_at__date__lte=filters.date_to)
+    if filters.doc_type:
+        documents = documents.filter(doc_type=filters.doc_type)
+    if filters.urgency is not None:
+        documents = documents.filter(urgency=filters.urgency)
+    if filters.secrecy is not None:
+        documents = documents.filter(secrecy=filters.secrecy)
+    if filters.state:
+        documents = documents.filter(state=filters.state)
+    if filters.department:
+        documents = documents.filter(Exists(Assignment.objects.filter(
+            Q(assignee_department=filters.department)
+            | Q(assignee_user__department=filters.department),
+            document=OuterRef("pk"),
+        ).exclude(role=Assignment.Role.DIRECT)))
+    return (
+        documents.annotate(**_lead_assignee_annotations())
+        .annotate(recipient=Coalesce("lead_department_name", "lead_user_name"))
+        .select_related("doc_type", "register")
+        .order_by("-received_at", "-pk")
+    )

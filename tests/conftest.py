@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.builders import People, make_people
+
+POSTGRES = bool(os.environ.get("DATABASE_URL"))
+REDIS = bool(os.environ.get("REDIS_URL"))
+
+requires_postgres = pytest.mark.skipif(
+    not POSTGRES, reason="needs PostgreSQL: set DATABASE_URL (CI always does)")
+
+
+def pytest_collection_modifyitems(config, items):
+    # In CI nothing that needs PostgreSQL or Redis may be skipped.
+    if os.environ.get("CI") and not (POSTGRES and REDIS):
+        raise pytest.UsageError("CI must set DATABASE_URL and REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                    "OPTIONS": {"location": tmp_path / "files"}},
+    }
+
+
+@pytest.fixture
+def people(db) -> People:
+    return make_people()
+
+
+@pytest.fixture
+def client_for(client):
+    """A test client logged in as the given user."""
+    def login(user):
+        client.force_login(user)
+        return client
+    return login

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import close_old_connections, connection
+
+from documents.models import Document, Register, Secrecy
+from documents.numbering import RegisterLocked, allocate_number, get_or_create_register
+from routing.services import cancel_registration
+from tests.builders import make_people, register
+from tests.conftest import requires_postgres
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_numbers_start_at_one_and_follow_each_other(people):
+    first = register(people.clerk)
+    second = register(people.clerk)
+    assert (first.register_number, second.register_number) == (1, 2)
+    assert first.register_number_display == "01"
+    assert first.register.year == datetime.now(HCM).year
+
+
+def test_numbers_from_ten_have_no_leading_zero(people):
+    for _ in range(10):
+        document = register(people.clerk)
+    assert document.register_number_display == "10"
+
+
+def test_confidential_documents_have_their_own_register(people):
+    normal = register(people.clerk)
+    secret = register(people.clerk, secrecy=Secrecy.CONFIDENTIAL)
+    assert secret.register != normal.register
+    assert secret.register.is_confidential
+    assert secret.register_number == 1
+
+
+def test_each_year_starts_again_at_one(people):
+    # 31/12 23:30 and 01/01 00:10, Vietnam time: the year is the agency's local year.
+    with time_machine.travel(datetime(2025, 12, 31, 23, 30, tzinfo=HCM), tick=False):
+        december = register(people.clerk, received_at=datetime(2025, 12, 31, 23, 0, tzinfo=HCM))
+    with time_machine.travel(datetime(2026, 1, 1, 0, 10, tzinfo=HCM), tick=False):
+        january = register(people.clerk, received_at=datetime(2026, 1, 1, 0, 5, tzinfo=HCM))
+    assert (december.register.year, december.register_number) == (2025, 1)
+    assert (january.register.year, january.register_number) == (2026, 1)
+
+
+def test_cancelled_registration_keeps_its_number(people):
+    first = register(people.clerk)
+    cancel_registration(people.clerk, first.pk, version=first.version, reason="Gửi nhầm")
+    second = register(people.clerk)
+    first.refresh_from_db()
+    assert first.state == Document.State.CANCELLED
+    assert first.register_number == 1
+    assert second.register_number == 2
+
+
+def test_failed_registration_gives_its_number_back(people, monkeypatch):
+    register(people.clerk)
+    from documents import services
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "add_attachment", broken)
+    with pytest.raises(RuntimeError):
+        register(people.clerk)
+    monkeypatch.undo()
+    assert register(people.clerk).register_number == 2
+    assert Document.objects.count() == 2
+
+
+def test_locked_register_takes_no_number(people):
+    register(people.clerk)
+    Register.objects.update(is_locked=True)
+    with pytest.raises(RegisterLocked):
+        register(people.clerk)
+
+
+def test_allocate_number_refuses_to_run_outside_a_transaction(transactional_db):
+    register_row = get_or_create_register(Register.Kind.INCOMING, 2026, confidential=False)
+    with pytest.raises(RuntimeError):
+        allocate_number(register_row)
+
+
+def _register_concurrently(workers: int, per_worker: int) -> list[int]:
+    clerk = make_people().clerk
+    barrier = threading.Barrier(workers)
+    numbers: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            for _ in range(per_worker):
+                document = register(clerk, files=0)
+                with lock:
+                    numbers.append(document.register_number)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return numbers
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_24_clerks_at_once_get_unique_gap_free_numbers_on_postgresql():
+    numbers = _register_concurrently(workers=24, per_worker=5)
+    assert sorted(numbers) == list(range(1, 24 * 5 + 1))
+    stored = sorted(Document.objects.values_list("register_number", flat=True))
+    assert stored == list(range(1, 24 * 5 + 1))
+    assert Register.objects.get().last_number == 24 * 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_registration_on_the_configured_database():
+    # On SQLite the IMMEDIATE transaction mode serialises the writers.
+    numbers = _register_concurrently(workers=8, per_worker=3)
+    assert sorted(numbers) == list(range(1, 25))
+
