@@ -53,8 +53,9 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 
 messages: install-dev
-	cd eoffice && ../$(PY) ../manage.py makemessages -l vi --no-obsolete -i "static/*"
-	$(PY) manage.py compilemessages -l vi
+	mkdir -p locale
+	$(PY) manage.py makemessages -l vi --no-obsolete -i ".venv/*" -i ".tools/*" -i "var/*" -i "tests/*" -i "bench/*"
+	$(PY) manage.py compilemessages -l vi -i ".venv" -i ".tools" -i "var"
 
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=eoffice.example.gov.vn $(PY) manage.py check --deploy --fail-level WARNING

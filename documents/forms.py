@@ -48,31 +48,48 @@ DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="
 
 
 class IncomingRegistrationForm(forms.Form):
-    received_at = forms.DateTimeField(label=_("Arrival date"), widget=DATETIME_WIDGET,
-                                      input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"])
-    receipt_method = forms.ChoiceField(label=_("Received"),
-                                       choices=Document.ReceiptMethod.choices,
-                                       initial=Document.ReceiptMethod.PAPER)
+    received_at = forms.DateTimeField(
+        label=_("Arrival date"),
+        widget=DATETIME_WIDGET,
+        input_formats=["%Y-%m-%dT%H:%M", "%d/%m/%Y %H:%M"],
+    )
+    receipt_method = forms.ChoiceField(
+        label=_("Received"),
+        choices=Document.ReceiptMethod.choices,
+        initial=Document.ReceiptMethod.PAPER,
+    )
     sender_name = forms.CharField(label=_("Issuing body"), max_length=255)
-    number_symbol = forms.CharField(label=_("Number and symbol"), max_length=60,
-                                    help_text=_("As printed, e.g. 5052/UBND-NC."))
-    issued_on = forms.DateField(label=_("Document date"), widget=DATE_WIDGET,
-                                input_formats=["%Y-%m-%d", "%d/%m/%Y"])
-    doc_type = forms.ModelChoiceField(label=_("Document type"),
-                                      queryset=DocumentType.objects.filter(is_active=True))
-    summary = forms.CharField(label=_("Summary"), max_length=1000,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+    number_symbol = forms.CharField(
+        label=_("Number and symbol"), max_length=60, help_text=_("As printed, e.g. 5052/UBND-NC.")
+    )
+    issued_on = forms.DateField(
+        label=_("Document date"), widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"]
+    )
+    doc_type = forms.ModelChoiceField(
+        label=_("Document type"), queryset=DocumentType.objects.filter(is_active=True)
+    )
+    summary = forms.CharField(
+        label=_("Summary"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     signer_name = forms.CharField(label=_("Signer"), max_length=150, required=False)
-    urgency = forms.TypedChoiceField(label=_("Urgency"), choices=Urgency.choices, coerce=int,
-                                     initial=Urgency.NORMAL)
-    secrecy = forms.TypedChoiceField(label=_("Confidentiality"), choices=Secrecy.choices,
-                                     coerce=int, initial=Secrecy.NONE)
-    page_count = forms.IntegerField(label=_("Page count"), min_value=1, max_value=100000,
-                                    required=False)
-    deadline = forms.DateField(label=_("Handling deadline"), required=False, widget=DATE_WIDGET,
-                               input_formats=["%Y-%m-%d", "%d/%m/%Y"])
-    notes = forms.CharField(label=_("Notes"), required=False, max_length=2000,
-                            widget=forms.Textarea(attrs={"rows": 2}))
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"), choices=Urgency.choices, coerce=int, initial=Urgency.NORMAL
+    )
+    secrecy = forms.TypedChoiceField(
+        label=_("Confidentiality"), choices=Secrecy.choices, coerce=int, initial=Secrecy.NONE
+    )
+    page_count = forms.IntegerField(
+        label=_("Page count"), min_value=1, max_value=100000, required=False
+    )
+    deadline = forms.DateField(
+        label=_("Handling deadline"),
+        required=False,
+        widget=DATE_WIDGET,
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     files = CheckedFilesField(label=_("Attachments"))
     confirm_duplicate = forms.BooleanField(
         label=_("I have checked: this is a different document, register it anyway"),
@@ -82,8 +99,9 @@ class IncomingRegistrationForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not self.is_bound:
-            self.initial.setdefault("received_at", timezone.localtime().replace(second=0,
-                                                                               microsecond=0))
+            self.initial.setdefault(
+                "received_at", timezone.localtime().replace(second=0, microsecond=0)
+            )
 
     def clean_received_at(self):
         value = self.cleaned_data["received_at"]
@@ -95,8 +113,7 @@ class IncomingRegistrationForm(forms.Form):
         data = super().clean()
         issued_on, received_at = data.get("issued_on"), data.get("received_at")
         if issued_on and received_at and issued_on > timezone.localdate(received_at):
-            self.add_error("issued_on",
-                           _("The document date cannot be after the arrival date."))
+            self.add_error("issued_on", _("The document date cannot be after the arrival date."))
         deadline = data.get("deadline")
         if deadline and received_at and deadline < timezone.localdate(received_at):
             self.add_error("deadline", _("The deadline cannot be before the arrival date."))

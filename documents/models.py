@@ -18,7 +18,9 @@ class DocumentType(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
     abbreviation = models.CharField(
-        _("abbreviation"), max_length=10, blank=True,
+        _("abbreviation"),
+        max_length=10,
+        blank=True,
         help_text=_("Used in the symbol, e.g. QĐ; empty for công văn and thư công."),
     )
     sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
@@ -62,7 +64,9 @@ class Register(models.Model):
     name = models.CharField(_("name"), max_length=200)
     last_number = models.PositiveIntegerField(_("last number used"), default=0)
     is_locked = models.BooleanField(
-        _("locked"), default=False, help_text=_("A locked register takes no new entries."),
+        _("locked"),
+        default=False,
+        help_text=_("A locked register takes no new entries."),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
@@ -71,8 +75,9 @@ class Register(models.Model):
         verbose_name_plural = _("registers")
         ordering = ["-year", "kind", "is_confidential"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "year", "is_confidential"],
-                                    name="register_kind_year_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "year", "is_confidential"], name="register_kind_year_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -100,41 +105,54 @@ class Document(models.Model):
         PAPER = "paper", _("On paper")
         ELECTRONIC = "electronic", _("Electronic")
 
-    direction = models.CharField(_("direction"), max_length=10, choices=Direction.choices,
-                                 default=Direction.INCOMING)
-    register = models.ForeignKey(Register, on_delete=models.PROTECT, related_name="documents",
-                                 verbose_name=_("register"))
+    direction = models.CharField(
+        _("direction"), max_length=10, choices=Direction.choices, default=Direction.INCOMING
+    )
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="documents", verbose_name=_("register")
+    )
     register_number = models.PositiveIntegerField(_("arrival number"))
     received_at = models.DateTimeField(_("arrival date"))
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      related_name="+", verbose_name=_("registered by"))
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
     sender_name = models.CharField(_("issuing body"), max_length=255)
+    sender_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
     number_symbol = models.CharField(_("number and symbol"), max_length=60)
     number_symbol_key = models.CharField(max_length=60, editable=False, db_index=True)
     issued_on = models.DateField(_("document date"))
-    doc_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+",
-                                 verbose_name=_("document type"))
+    doc_type = models.ForeignKey(
+        DocumentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("document type")
+    )
     summary = models.TextField(_("summary"), max_length=1000)
     signer_name = models.CharField(_("signer"), max_length=150, blank=True)
-    urgency = models.PositiveSmallIntegerField(_("urgency"), choices=Urgency.choices,
-                                               default=Urgency.NORMAL)
-    secrecy = models.PositiveSmallIntegerField(_("confidentiality"), choices=Secrecy.choices,
-                                               default=Secrecy.NONE)
+    urgency = models.PositiveSmallIntegerField(
+        _("urgency"), choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    secrecy = models.PositiveSmallIntegerField(
+        _("confidentiality"), choices=Secrecy.choices, default=Secrecy.NONE
+    )
     page_count = models.PositiveIntegerField(_("page count"), null=True, blank=True)
     deadline = models.DateField(_("handling deadline"), null=True, blank=True)
-    receipt_method = models.CharField(_("received"), max_length=12,
-                                      choices=ReceiptMethod.choices, default=ReceiptMethod.PAPER)
+    receipt_method = models.CharField(
+        _("received"), max_length=12, choices=ReceiptMethod.choices, default=ReceiptMethod.PAPER
+    )
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
-    state = models.CharField(_("state"), max_length=30, choices=State.choices,
-                             default=State.REGISTERED)
+    state = models.CharField(
+        _("state"), max_length=30, choices=State.choices, default=State.REGISTERED
+    )
     # Bumped by every transition: an action names the version it was shown, so that of two
     # people acting on the same step only the first succeeds.
     version = models.PositiveIntegerField(default=1)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
     result_summary = models.TextField(_("handling result"), blank=True)
-    reply_number_symbol = models.CharField(_("number and symbol of the reply"), max_length=60,
-                                           blank=True)
+    reply_number_symbol = models.CharField(
+        _("number and symbol of the reply"), max_length=60, blank=True
+    )
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
     # Accent-free lower-case copy of summary, number/symbol and sender for search (TRAPS.md).
     search_text = models.TextField(editable=False, default="")
@@ -145,8 +163,9 @@ class Document(models.Model):
         verbose_name_plural = _("documents")
         ordering = ["-received_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["register", "register_number"],
-                                    name="document_register_number_unique"),
+            models.UniqueConstraint(
+                fields=["register", "register_number"], name="document_register_number_unique"
+            ),
         ]
         indexes = [
             models.Index(fields=["register", "-register_number"], name="document_register_idx"),
@@ -175,16 +194,20 @@ class DocumentUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
 
     class Meta(UserObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["user", "permission", "content_object"],
-                                name="doc_user_perm_idx")]
+        indexes = [
+            models.Index(fields=["user", "permission", "content_object"], name="doc_user_perm_idx")
+        ]
 
 
 class DocumentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
 
     class Meta(GroupObjectPermissionBase.Meta):
-        indexes = [models.Index(fields=["group", "permission", "content_object"],
-                                name="doc_group_perm_idx")]
+        indexes = [
+            models.Index(
+                fields=["group", "permission", "content_object"], name="doc_group_perm_idx"
+            )
+        ]
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:
@@ -198,17 +221,21 @@ class Attachment(models.Model):
         DOCUMENT = "document", _("Document file")
         RESULT = "result", _("Handling result")
 
-    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="attachments",
-                                 verbose_name=_("document"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices,
-                            default=Kind.DOCUMENT)
+    document = models.ForeignKey(
+        Document, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("document")
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.DOCUMENT)
     file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField("SHA-256", max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:
@@ -248,13 +275,20 @@ class DocumentEvent(models.Model):
         COMMENTED = "commented", _("Commented")
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                              related_name="+", verbose_name=_("by"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)
-    from_state = models.CharField(_("from state"), max_length=30, blank=True,
-                                  choices=Document.State.choices)
-    to_state = models.CharField(_("to state"), max_length=30, blank=True,
-                                choices=Document.State.choices)
+    from_state = models.CharField(
+        _("from state"), max_length=30, blank=True, choices=Document.State.choices
+    )
+    to_state = models.CharField(
+        _("to state"), max_length=30, blank=True, choices=Document.State.choices
+    )
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)

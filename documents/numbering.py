@@ -27,7 +27,9 @@ def get_or_create_register(kind: str, year: int, *, confidential: bool) -> Regis
         (Register.Kind.OUTGOING, True): _("Confidential outgoing register %(year)s"),
     }
     register, _created = Register.objects.get_or_create(
-        kind=kind, year=year, is_confidential=confidential,
+        kind=kind,
+        year=year,
+        is_confidential=confidential,
         defaults={"name": names[(kind, confidential)] % {"year": year}},
     )
     return register

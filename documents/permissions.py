@@ -30,10 +30,13 @@ def visible_documents(user: User) -> QuerySet[Document]:
     if not user.is_authenticated or not user.is_active:
         return documents.none()
     personal = DocumentUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), user=user, permission__codename="view_document",
+        content_object=OuterRef("pk"),
+        user=user,
+        permission__codename="view_document",
     )
     department = DocumentGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"), permission__codename="view_document",
+        content_object=OuterRef("pk"),
+        permission__codename="view_document",
     ).filter(Q(group__department__members=user) | Q(group__user=user))
     condition = Exists(personal) | (Q(secrecy=Secrecy.NONE) & Exists(department))
     if user.is_clerk:
@@ -68,10 +71,12 @@ def grant_view_to_department(document: Document, department: Department) -> list
     Returns the names of who received a new grant, for the history.
     """
     if document.secrecy != Secrecy.NONE:
-        return [str(head) for head in department_heads(department)
-                if grant_view_to_user(document, head)]
+        return [
+            str(head) for head in department_heads(department) if grant_view_to_user(document, head)
+        ]
     if DocumentGroupObjectPermission.objects.filter(
-        content_object=document, group_id=department.group_id,
+        content_object=document,
+        group_id=department.group_id,
         permission__codename="view_document",
     ).exists():
         return []
@@ -80,5 +85,4 @@ def grant_view_to_department(document: Document, department: Department) -> list
 
 
 def department_heads(department: Department) -> QuerySet[User]:
-    return User.objects.filter(department=department, is_active=True,
-                               roles__code="department_head")
+    return User.objects.filter(department=department, is_active=True, roles__code="department_head")

@@ -48,11 +48,24 @@ class IncomingData:
     notes: str = ""
 
 
-def record_event(document: Document, actor: User | None, action: str, *, note: str = "",
-                 from_state: str = "", to_state: str = "", **data: Any) -> DocumentEvent:
+def record_event(
+    document: Document,
+    actor: User | None,
+    action: str,
+    *,
+    note: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    **data: Any,
+) -> DocumentEvent:
     return DocumentEvent.objects.create(
-        document=document, actor=actor, action=action, note=note,
-        from_state=from_state, to_state=to_state, data=data,
+        document=document,
+        actor=actor,
+        action=action,
+        note=note,
+        from_state=from_state,
+        to_state=to_state,
+        data=data,
     )
 
 
@@ -60,8 +73,9 @@ def build_search_text(document: Document) -> str:
     return fold(f"{document.summary} {document.number_symbol} {document.sender_name}")
 
 
-def find_possible_duplicates(sender_name: str, number_symbol: str,
-                             issued_on: date) -> list[Document]:
+def find_possible_duplicates(
+    sender_name: str, number_symbol: str, issued_on: date
+) -> list[Document]:
     """Registered documents with the same sender, number/symbol and date (App. VI)."""
     return list(
         Document.objects.filter(
@@ -70,13 +84,14 @@ def find_possible_duplicates(sender_name: str, number_symbol: str,
             issued_on=issued_on,
         )
         .exclude(state=Document.State.CANCELLED)
-        .filter(search_text__contains=fold(sender_name))
+        .filter(sender_key=fold(sender_name))
         .select_related("register")[:5]
     )
 
 
-def register_incoming(clerk: User, data: IncomingData, files: list[CheckedFile], *,
-                      confirm_duplicate: bool = False) -> Document:
+def register_incoming(
+    clerk: User, data: IncomingData, files: list[CheckedFile], *, confirm_duplicate: bool = False
+) -> Document:
     """Register an incoming document and give it the next arrival number of its register.
 
     Guarantees: the number is unique and gap-free in the register of the current year
@@ -92,8 +107,9 @@ def register_incoming(clerk: User, data: IncomingData, files: list[CheckedFile],
     now = timezone.now()
     year = timezone.localdate(now).year
     with files_removed_on_failure() as stored, transaction.atomic():
-        register = get_or_create_register(Register.Kind.INCOMING, year,
-                                          confidential=data.secrecy != 0)
+        register = get_or_create_register(
+            Register.Kind.INCOMING, year, confidential=data.secrecy != 0
+        )
         number = allocate_number(register)
         document = Document(
             direction=Document.Direction.INCOMING,
@@ -103,6 +119,7 @@ def register_incoming(clerk: User, data: IncomingData, files: list[CheckedFile],
             registered_at=now,
             registered_by=clerk,
             sender_name=nfc(data.sender_name).strip(),
+            sender_key=fold(data.sender_name),
             number_symbol=nfc(data.number_symbol).strip(),
             number_symbol_key=number_symbol_key(data.number_symbol),
             issued_on=data.issued_on,
@@ -119,15 +136,24 @@ def register_incoming(clerk: User, data: IncomingData, files: list[CheckedFile],
         )
         document.search_text = build_search_text(document)
         document.save()
-        record_event(document, clerk, DocumentEvent.Action.REGISTERED,
-                     to_state=Document.State.REGISTERED,
-                     note=_("Arrival number %(number)s in %(register)s")
-                     % {"number": document.register_number_display, "register": register.name})
+        record_event(
+            document,
+            clerk,
+            DocumentEvent.Action.REGISTERED,
+            to_state=Document.State.REGISTERED,
+            note=_("Arrival number %(number)s in %(register)s")
+            % {"number": document.register_number_display, "register": register.name},
+        )
         if duplicates:
-            record_event(document, clerk, DocumentEvent.Action.DUPLICATE_CONFIRMED,
-                         note=", ".join(str(d.pk) for d in duplicates),
-                         duplicate_ids=[d.pk for d in duplicates])
-        grant_view_to_user(document, clerk)
+            record_event(
+                document,
+                clerk,
+                DocumentEvent.Action.DUPLICATE_CONFIRMED,
+                note=", ".join(str(d.pk) for d in duplicates),
+                duplicate_ids=[d.pk for d in duplicates],
+            )
+        if grant_view_to_user(document, clerk):
+            record_event(document, clerk, DocumentEvent.Action.GRANTED, note=str(clerk))
         for checked in files:
             add_attachment(document, clerk, checked, stored)
     return document
@@ -149,27 +175,47 @@ def files_removed_on_failure() -> Iterator[list[str]]:
         raise
 
 
-def add_attachment(document: Document, user: User, checked: CheckedFile, stored: list[str],
-                   kind: str = Attachment.Kind.DOCUMENT) -> Attachment:
+def add_attachment(
+    document: Document,
+    user: User,
+    checked: CheckedFile,
+    stored: list[str],
+    kind: str = Attachment.Kind.DOCUMENT,
+) -> Attachment:
     """Store a checked file under a generated name and record it in the history.
 
     ``stored`` comes from ``files_removed_on_failure()`` in the calling service.
     """
     attachment = Attachment(
-        document=document, kind=kind, original_name=nfc(checked.original_name),
-        content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
+        document=document,
+        kind=kind,
+        original_name=nfc(checked.original_name),
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
         uploaded_by=user,
     )
     checked.upload.seek(0)
     attachment.file.save("upload", checked.upload, save=False)
     stored.append(attachment.file.name)
     attachment.save()
-    record_event(document, user, DocumentEvent.Action.ATTACHMENT_ADDED,
-                 note=attachment.original_name, attachment_id=attachment.pk,
-                 sha256=attachment.sha256, size=attachment.size)
+    record_event(
+        document,
+        user,
+        DocumentEvent.Action.ATTACHMENT_ADDED,
+        note=attachment.original_name,
+        attachment_id=attachment.pk,
+        sha256=attachment.sha256,
+        size=attachment.size,
+    )
     return attachment
 
 
 def record_download(document: Document, user: User, attachment: Attachment) -> None:
-    record_event(document, user, DocumentEvent.Action.DOWNLOADED, note=attachment.original_name,
-                 attachment_id=attachment.pk)
+    record_event(
+        document,
+        user,
+        DocumentEvent.Action.DOWNLOADED,
+        note=attachment.original_name,
+        attachment_id=attachment.pk,
+    )

@@ -40,23 +40,50 @@ class FileKind:
 
 
 PDF = FileKind("PDF", "application/pdf", ("pdf",), ("application/pdf",))
-DOC = FileKind("DOC", "application/msword", ("doc",),
-               ("application/msword", "application/x-ole-storage", "application/CDFV2"))
-XLS = FileKind("XLS", "application/vnd.ms-excel", ("xls",),
-               ("application/vnd.ms-excel", "application/x-ole-storage", "application/CDFV2"))
-DOCX = FileKind("DOCX",
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                ("docx",),
-                ("application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                 "application/zip", "application/octet-stream"))
-XLSX = FileKind("XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ("xlsx",),
-                ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                 "application/zip", "application/octet-stream"))
-ODT = FileKind("ODT", "application/vnd.oasis.opendocument.text", ("odt",),
-               ("application/vnd.oasis.opendocument.text", "application/zip"))
-ODS = FileKind("ODS", "application/vnd.oasis.opendocument.spreadsheet", ("ods",),
-               ("application/vnd.oasis.opendocument.spreadsheet", "application/zip"))
+DOC = FileKind(
+    "DOC",
+    "application/msword",
+    ("doc",),
+    ("application/msword", "application/x-ole-storage", "application/CDFV2"),
+)
+XLS = FileKind(
+    "XLS",
+    "application/vnd.ms-excel",
+    ("xls",),
+    ("application/vnd.ms-excel", "application/x-ole-storage", "application/CDFV2"),
+)
+DOCX = FileKind(
+    "DOCX",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ("docx",),
+    (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/zip",
+        "application/octet-stream",
+    ),
+)
+XLSX = FileKind(
+    "XLSX",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ("xlsx",),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/zip",
+        "application/octet-stream",
+    ),
+)
+ODT = FileKind(
+    "ODT",
+    "application/vnd.oasis.opendocument.text",
+    ("odt",),
+    ("application/vnd.oasis.opendocument.text", "application/zip"),
+)
+ODS = FileKind(
+    "ODS",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    ("ods",),
+    ("application/vnd.oasis.opendocument.spreadsheet", "application/zip"),
+)
 JPEG = FileKind("JPEG", "image/jpeg", ("jpg", "jpeg"), ("image/jpeg",))
 PNG = FileKind("PNG", "image/png", ("png",), ("image/png",))
 TIFF = FileKind("TIFF", "image/tiff", ("tif", "tiff"), ("image/tiff",))
@@ -128,15 +155,18 @@ def check_upload(upload: UploadedFile) -> CheckedFile:
     if detected not in kind.magic_types:
         described = str(DANGEROUS_NAMES.get(detected, detected))
         raise ValidationError(
-            _("The file “%(name)s” is named .%(ext)s but its content is %(detected)s. "
-              "Choose the real %(kind)s file.")
+            _(
+                "The file “%(name)s” is named .%(ext)s but its content is %(detected)s. "
+                "Choose the real %(kind)s file."
+            )
             % {"name": name, "ext": extension, "detected": described, "kind": kind.label},
             code="mismatch",
         )
     digest = _check_structure(upload, kind, extension, name, head)
     upload.seek(0)
-    return CheckedFile(upload=upload, original_name=name, content_type=kind.content_type,
-                       size=size, sha256=digest)
+    return CheckedFile(
+        upload=upload, original_name=name, content_type=kind.content_type, size=size, sha256=digest
+    )
 
 
 def _damaged(name: str, kind: FileKind) -> ValidationError:
@@ -147,8 +177,9 @@ def _damaged(name: str, kind: FileKind) -> ValidationError:
     )
 
 
-def _check_structure(upload: UploadedFile, kind: FileKind, extension: str, name: str,
-                     head: bytes) -> str:
+def _check_structure(
+    upload: UploadedFile, kind: FileKind, extension: str, name: str, head: bytes
+) -> str:
     if kind is PDF:
         return _check_pdf(upload, name)
     if kind in (DOC, XLS):
@@ -191,8 +222,11 @@ def _check_pdf(upload: UploadedFile, name: str) -> str:
         window = overlap + chunk
         if PDF_ACTIVE_CONTENT.search(window) or HTML_MARKERS.search(window):
             raise ValidationError(
-                _("The PDF “%(name)s” contains scripts or web content and is refused. "
-                  "Print it to a new PDF and upload that.") % {"name": name},
+                _(
+                    "The PDF “%(name)s” contains scripts or web content and is refused. "
+                    "Print it to a new PDF and upload that."
+                )
+                % {"name": name},
                 code="active_content",
             )
         overlap = chunk[-32:]
@@ -200,7 +234,7 @@ def _check_pdf(upload: UploadedFile, name: str) -> str:
     eof = tail.rfind(b"%%EOF")
     if eof < 0:
         raise _damaged(name, PDF)
-    if tail[eof + 5:].strip(b"\r\n\t \x00"):
+    if tail[eof + 5 :].strip(b"\r\n\t \x00"):
         # Something rides after the end of the PDF: the shape of a polyglot file.
         raise ValidationError(
             _("The PDF “%(name)s” has extra content after its end and is refused.")

@@ -7,6 +7,9 @@ from documents import views
 urlpatterns = [
     path("incoming/new/", views.register_incoming_view, name="incoming-register"),
     path("incoming/new/duplicates/", views.duplicate_check, name="incoming-duplicates"),
-    path("documents/<int:pk>/files/<int:attachment_pk>/", views.download_attachment,
-         name="attachment-download"),
+    path(
+        "documents/<int:pk>/files/<int:attachment_pk>/",
+        views.download_attachment,
+        name="attachment-download",
+    ),
 ]

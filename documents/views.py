@@ -24,8 +24,10 @@ from documents.services import (
 
 # Files are served as data, never as a page of ours: no scripts, no plugins but the
 # browser's PDF viewer, framed only by our own document page.
-ATTACHMENT_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-                  "object-src 'self'; frame-ancestors 'self'")
+ATTACHMENT_CSP = (
+    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
+    "object-src 'self'; frame-ancestors 'self'"
+)
 
 
 @login_required
@@ -38,33 +40,54 @@ def register_incoming_view(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         incoming = IncomingData(
-            sender_name=data["sender_name"], number_symbol=data["number_symbol"],
-            issued_on=data["issued_on"], doc_type=data["doc_type"], summary=data["summary"],
-            received_at=data["received_at"], signer_name=data["signer_name"],
-            urgency=data["urgency"], secrecy=data["secrecy"], page_count=data["page_count"],
-            deadline=data["deadline"], receipt_method=data["receipt_method"],
+            sender_name=data["sender_name"],
+            number_symbol=data["number_symbol"],
+            issued_on=data["issued_on"],
+            doc_type=data["doc_type"],
+            summary=data["summary"],
+            received_at=data["received_at"],
+            signer_name=data["signer_name"],
+            urgency=data["urgency"],
+            secrecy=data["secrecy"],
+            page_count=data["page_count"],
+            deadline=data["deadline"],
+            receipt_method=data["receipt_method"],
             notes=data["notes"],
         )
         try:
-            document = register_incoming(request.user, incoming, data["files"],
-                                         confirm_duplicate=data["confirm_duplicate"])
+            document = register_incoming(
+                request.user, incoming, data["files"], confirm_duplicate=data["confirm_duplicate"]
+            )
         except PossibleDuplicate as duplicate:
             duplicates = duplicate.existing
-            form.add_error("confirm_duplicate", _(
-                "A document with the same issuing body, number/symbol and date is already "
-                "in the register. Check it; to register this one anyway, tick the box and "
-                "choose the files again."))
+            form.add_error(
+                "confirm_duplicate",
+                _(
+                    "A document with the same issuing body, number/symbol and date is already "
+                    "in the register. Check it; to register this one anyway, tick the box and "
+                    "choose the files again."
+                ),
+            )
         except DocumentError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("Registered as incoming document number %(number)s.")
-                             % {"number": document.register_number_display})
+            messages.success(
+                request,
+                _("Registered as incoming document number %(number)s.")
+                % {"number": document.register_number_display},
+            )
             return redirect("incoming-detail", pk=document.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "documents/register_incoming.html",
-                  {"form": form, "duplicates": duplicates,
-                   "previous_files": [f.name for f in request.FILES.getlist("files")]},
-                  status=status)
+    return render(
+        request,
+        "documents/register_incoming.html",
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "previous_files": [f.name for f in request.FILES.getlist("files")],
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -78,8 +101,9 @@ def duplicate_check(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data
     duplicates = []
     if data.get("sender_name") and data.get("number_symbol") and data.get("issued_on"):
-        duplicates = find_possible_duplicates(data["sender_name"], data["number_symbol"],
-                                              data["issued_on"])
+        duplicates = find_possible_duplicates(
+            data["sender_name"], data["number_symbol"], data["issued_on"]
+        )
     return render(request, "documents/_duplicates.html", {"duplicates": duplicates})
 
 
@@ -93,9 +117,12 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
         raise Http404 from exc
     inline = attachment.is_pdf and request.GET.get("download") != "1"
     record_download(document, request.user, attachment)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=not inline,
-                            filename=attachment.original_name,
-                            content_type=attachment.content_type)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=not inline,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     # Chromium's PDF viewer does not run in a sandboxed document; other kinds are downloads.
     response["Content-Security-Policy"] = ATTACHMENT_CSP + ("" if inline else "; sandbox")

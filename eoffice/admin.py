@@ -51,12 +51,27 @@ class UserAdmin(BaseUserAdmin):
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("Person"), {"fields": ("full_name", "email", "department", "position", "roles")}),
-        (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser", "groups",
-                                  "user_permissions")}),
+        (
+            _("Access"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",),
-                "fields": ("username", "full_name", "email", "department", "position",
-                           "roles", "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "full_name",
+                    "email",
+                    "department",
+                    "position",
+                    "roles",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )

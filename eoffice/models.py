@@ -21,16 +21,23 @@ class Agency(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     short_code = models.CharField(
-        _("short code"), max_length=20, validators=[short_code_validator],
+        _("short code"),
+        max_length=20,
+        validators=[short_code_validator],
         help_text=_("Used in number/symbols, e.g. UBND in 45/QĐ-UBND."),
     )
     identifier_code = models.CharField(
-        _("identifier code"), max_length=13, blank=True, validators=[organ_id_validator],
+        _("identifier code"),
+        max_length=13,
+        blank=True,
+        validators=[organ_id_validator],
         help_text=_("Organisation identifier for inter-agency exchange, e.g. 000.00.00.H49."),
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     place_name = models.CharField(
-        _("place name"), max_length=100, blank=True,
+        _("place name"),
+        max_length=100,
+        blank=True,
         help_text=_("Printed in the place-and-date line, e.g. Hoàn Kiếm."),
     )
 
@@ -45,18 +52,25 @@ class Agency(models.Model):
 class Department(models.Model):
     """A unit of the agency; departments form a tree."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="departments",
-                               verbose_name=_("agency"))
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="children", verbose_name=_("parent department"))
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="departments", verbose_name=_("agency")
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent department"),
+    )
     name = models.CharField(_("name"), max_length=200)
-    short_code = models.CharField(_("short code"), max_length=20,
-                                  validators=[short_code_validator])
+    short_code = models.CharField(_("short code"), max_length=20, validators=[short_code_validator])
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     # Grants to a whole department are guardian group permissions on this group.
-    group = models.OneToOneField(Group, on_delete=models.PROTECT, editable=False,
-                                 related_name="department")
+    group = models.OneToOneField(
+        Group, on_delete=models.PROTECT, editable=False, related_name="department"
+    )
 
     class Meta:
         verbose_name = _("department")
@@ -84,7 +98,9 @@ class Position(models.Model):
 
     name = models.CharField(_("name"), max_length=100, unique=True)
     rank = models.PositiveSmallIntegerField(
-        _("rank"), default=100, help_text=_("Lower ranks are listed first (Chủ tịch = 1)."),
+        _("rank"),
+        default=100,
+        help_text=_("Lower ranks are listed first (Chủ tịch = 1)."),
     )
 
     class Meta:
@@ -119,12 +135,23 @@ class Role(models.Model):
 
 class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=150)
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="members", verbose_name=_("department"))
-    position = models.ForeignKey(Position, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="holders", verbose_name=_("position"))
-    roles = models.ManyToManyField(Role, blank=True, related_name="users",
-                                   verbose_name=_("roles"))
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("department"),
+    )
+    position = models.ForeignKey(
+        Position,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="holders",
+        verbose_name=_("position"),
+    )
+    roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
 
     REQUIRED_FIELDS = ["email", "full_name"]
 

@@ -9,8 +9,9 @@ from routing.models import CalendarDay
 
 def _exceptions(start: date, end: date) -> dict[date, bool]:
     return dict(
-        CalendarDay.objects.filter(date__gte=start, date__lte=end)
-        .values_list("date", "is_working_day")
+        CalendarDay.objects.filter(date__gte=start, date__lte=end).values_list(
+            "date", "is_working_day"
+        )
     )
 
 

@@ -19,8 +19,9 @@ class DeadlineState(models.TextChoices):
     DONE_LATE = "done_late", _("Completed late")
 
 
-def deadline_state(deadline: date | None, completed_at: datetime | None = None,
-                   today: date | None = None) -> DeadlineState:
+def deadline_state(
+    deadline: date | None, completed_at: datetime | None = None, today: date | None = None
+) -> DeadlineState:
     """Work done on the deadline day is on time; due soon = due within the next N days."""
     if completed_at is not None:
         if deadline is None or timezone.localdate(completed_at) <= deadline:

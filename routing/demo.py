@@ -28,13 +28,20 @@ from routing.holidays import load_holidays
 from routing.models import Assignment
 from routing.services import Target
 
-DEMO_PASSWORD = "eoffice-demo-2026"
+DEMO_PASSWORD = "eoffice-demo-2026"  # noqa: S105 - printed by make demo, on purpose
 
 POSITIONS = [
-    ("Chủ tịch", 1), ("Phó Chủ tịch", 2), ("Chánh Văn phòng", 3),
-    ("Phó Chánh Văn phòng", 4), ("Chánh Thanh tra", 5), ("Trưởng phòng", 5),
-    ("Phó Chánh Thanh tra", 6), ("Phó Trưởng phòng", 6), ("Chuyên viên", 8),
-    ("Văn thư", 9), ("Quản trị hệ thống", 10),
+    ("Chủ tịch", 1),
+    ("Phó Chủ tịch", 2),
+    ("Chánh Văn phòng", 3),
+    ("Phó Chánh Văn phòng", 4),
+    ("Chánh Thanh tra", 5),
+    ("Trưởng phòng", 5),
+    ("Phó Chánh Thanh tra", 6),
+    ("Phó Trưởng phòng", 6),
+    ("Chuyên viên", 8),
+    ("Văn thư", 9),
+    ("Quản trị hệ thống", 10),
 ]
 
 DEPARTMENTS = [
@@ -49,27 +56,90 @@ DEPARTMENTS = [
     ("LĐTBXH", "Phòng Lao động - Thương binh và Xã hội"),
     ("TTR", "Thanh tra huyện"),
 ]
-DEPARTMENT_LOGIN = {"VP": "vp", "TCKH": "tckh", "NV": "nv", "TP": "tp", "TNMT": "tnmt",
-                    "KTHT": "ktht", "GDĐT": "gddt", "VHTT": "vhtt", "LĐTBXH": "ldtbxh",
-                    "TTR": "ttr"}
+DEPARTMENT_LOGIN = {
+    "VP": "vp",
+    "TCKH": "tckh",
+    "NV": "nv",
+    "TP": "tp",
+    "TNMT": "tnmt",
+    "KTHT": "ktht",
+    "GDĐT": "gddt",
+    "VHTT": "vhtt",
+    "LĐTBXH": "ldtbxh",
+    "TTR": "ttr",
+}
 
-FAMILY = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô",
-          "Dương", "Lý", "Phan", "Trịnh"]
+FAMILY = [
+    "Nguyễn",
+    "Trần",
+    "Lê",
+    "Phạm",
+    "Hoàng",
+    "Vũ",
+    "Đặng",
+    "Bùi",
+    "Đỗ",
+    "Hồ",
+    "Ngô",
+    "Dương",
+    "Lý",
+    "Phan",
+    "Trịnh",
+]
 MIDDLE = ["Văn", "Thị", "Đức", "Minh", "Thu", "Quang", "Thanh", "Hữu", "Ngọc", "Xuân"]
-GIVEN = ["An", "Bình", "Chi", "Dũng", "Giang", "Hà", "Hải", "Hằng", "Hiếu", "Hoa", "Hùng",
-         "Huyền", "Khánh", "Lan", "Linh", "Long", "Mai", "Nam", "Nga", "Phong", "Phương",
-         "Quân", "Sơn", "Tâm", "Thảo", "Thắng", "Trang", "Tuấn", "Vân", "Yến"]
+GIVEN = [
+    "An",
+    "Bình",
+    "Chi",
+    "Dũng",
+    "Giang",
+    "Hà",
+    "Hải",
+    "Hằng",
+    "Hiếu",
+    "Hoa",
+    "Hùng",
+    "Huyền",
+    "Khánh",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Nga",
+    "Phong",
+    "Phương",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Thắng",
+    "Trang",
+    "Tuấn",
+    "Vân",
+    "Yến",
+]
 
 SENDERS = [
-    ("UBND tỉnh Sơn Hà", "UBND-VP"), ("Văn phòng UBND tỉnh", "VP-TH"),
-    ("Sở Tài chính", "STC-QLNS"), ("Sở Nội vụ", "SNV-TCBC"),
-    ("Sở Tài nguyên và Môi trường", "STNMT-ĐĐ"), ("Sở Giáo dục và Đào tạo", "SGDĐT-GDTrH"),
-    ("Sở Y tế", "SYT-NVY"), ("Sở Xây dựng", "SXD-QLXD"), ("Sở Kế hoạch và Đầu tư", "SKHĐT-TH"),
-    ("Sở Lao động - Thương binh và Xã hội", "SLĐTBXH-BTXH"), ("Công an tỉnh", "CAT-PV01"),
-    ("Kho bạc Nhà nước Sơn Hà", "KBNN-KSC"), ("Chi cục Thuế khu vực Sơn Hà", "CCT-NVDT"),
-    ("Huyện ủy Sơn Hà", "HU-VP"), ("HĐND huyện Sơn Hà", "HĐND-VP"),
-    ("UBND xã Tân Lập", "UBND-ĐC"), ("UBND thị trấn Sơn Hà", "UBND-VP"),
-    ("Bảo hiểm xã hội huyện", "BHXH-QLT"), ("Sở Tư pháp", "STP-HCTP"),
+    ("UBND tỉnh Sơn Hà", "UBND-VP"),
+    ("Văn phòng UBND tỉnh", "VP-TH"),
+    ("Sở Tài chính", "STC-QLNS"),
+    ("Sở Nội vụ", "SNV-TCBC"),
+    ("Sở Tài nguyên và Môi trường", "STNMT-ĐĐ"),
+    ("Sở Giáo dục và Đào tạo", "SGDĐT-GDTrH"),
+    ("Sở Y tế", "SYT-NVY"),
+    ("Sở Xây dựng", "SXD-QLXD"),
+    ("Sở Kế hoạch và Đầu tư", "SKHĐT-TH"),
+    ("Sở Lao động - Thương binh và Xã hội", "SLĐTBXH-BTXH"),
+    ("Công an tỉnh", "CAT-PV01"),
+    ("Kho bạc Nhà nước Sơn Hà", "KBNN-KSC"),
+    ("Chi cục Thuế khu vực Sơn Hà", "CCT-NVDT"),
+    ("Huyện ủy Sơn Hà", "HU-VP"),
+    ("HĐND huyện Sơn Hà", "HĐND-VP"),
+    ("UBND xã Tân Lập", "UBND-ĐC"),
+    ("UBND thị trấn Sơn Hà", "UBND-VP"),
+    ("Bảo hiểm xã hội huyện", "BHXH-QLT"),
+    ("Sở Tư pháp", "STP-HCTP"),
     ("Sở Văn hóa, Thể thao và Du lịch", "SVHTTDL-QLVH"),
 ]
 
@@ -125,10 +195,25 @@ class DemoPeople:
 def demo_logins() -> list[tuple[str, str, str]]:
     """(login, name, position and department) of the people worth trying."""
     rows = []
-    for user in (User.objects.filter(username__in=[
-            "vanthu", "chutich", "pct.kinhte", "pct.vanhoa", "chanhvp", "tp.tckh", "cv1.tckh",
-            "pp.tckh", "tp.nv", "cv1.nv", "admin"]).select_related("position", "department")
-            .order_by("position__rank", "username")):
+    for user in (
+        User.objects.filter(
+            username__in=[
+                "vanthu",
+                "chutich",
+                "pct.kinhte",
+                "pct.vanhoa",
+                "chanhvp",
+                "tp.tckh",
+                "cv1.tckh",
+                "pp.tckh",
+                "tp.nv",
+                "cv1.nv",
+                "admin",
+            ]
+        )
+        .select_related("position", "department")
+        .order_by("position__rank", "username")
+    ):
         where = f" — {user.department.name}" if user.department else ""
         rows.append((user.username, user.full_name, f"{user.position or ''}{where}"))
     return rows
@@ -136,7 +221,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 class DemoBuilder:
     def __init__(self, *, documents: int = 300, days: int = 150, seed: int = 2026) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
         self.document_count = documents
         self.days = days
         self.used_names: set[str] = set()
@@ -147,17 +232,31 @@ class DemoBuilder:
 
     def _name(self, middle: str | None = None) -> str:
         while True:
-            name = (f"{self.rng.choice(FAMILY)} {middle or self.rng.choice(MIDDLE)} "
-                    f"{self.rng.choice(GIVEN)}")
+            name = (
+                f"{self.rng.choice(FAMILY)} {middle or self.rng.choice(MIDDLE)} "
+                f"{self.rng.choice(GIVEN)}"
+            )
             if name not in self.used_names:
                 self.used_names.add(name)
                 return name
 
-    def _user(self, username: str, full_name: str, position: str, department: Department | None,
-              *roles: str, **extra: bool) -> User:
-        user = User(username=username, full_name=full_name,
-                    email=f"{username}@sonha.example.gov.vn",
-                    position=Position.objects.get(name=position), department=department, **extra)
+    def _user(
+        self,
+        username: str,
+        full_name: str,
+        position: str,
+        department: Department | None,
+        *roles: str,
+        **extra: bool,
+    ) -> User:
+        user = User(
+            username=username,
+            full_name=full_name,
+            email=f"{username}@sonha.example.gov.vn",
+            position=Position.objects.get(name=position),
+            department=department,
+            **extra,
+        )
         user.password = self.password_hash
         user.save()
         user.roles.set(Role.objects.filter(code__in=roles))
@@ -165,14 +264,18 @@ class DemoBuilder:
 
     def build_directory(self) -> DemoPeople:
         agency = Agency.objects.create(
-            name="Ủy ban nhân dân huyện Sơn Hà", short_code="UBND",
-            identifier_code="000.12.34.H99", place_name="Sơn Hà",
-            address="Số 1 đường Trần Hưng Đạo, thị trấn Sơn Hà")
+            name="Ủy ban nhân dân huyện Sơn Hà",
+            short_code="UBND",
+            identifier_code="000.12.34.H99",
+            place_name="Sơn Hà",
+            address="Số 1 đường Trần Hưng Đạo, thị trấn Sơn Hà",
+        )
         for name, rank in POSITIONS:
             Position.objects.get_or_create(name=name, defaults={"rank": rank})
         departments = {
-            code: Department.objects.create(agency=agency, short_code=code, name=name,
-                                            sort_order=order)
+            code: Department.objects.create(
+                agency=agency, short_code=code, name=name, sort_order=order
+            )
             for order, (code, name) in enumerate(DEPARTMENTS, start=1)
         }
         leaders = [
@@ -181,33 +284,47 @@ class DemoBuilder:
             self._user("pct.vanhoa", self._name(), "Phó Chủ tịch", None, "leader"),
         ]
         vp = departments["VP"]
-        chanhvp = self._user("chanhvp", self._name(), "Chánh Văn phòng", vp, "leader",
-                             "department_head")
+        chanhvp = self._user(
+            "chanhvp", self._name(), "Chánh Văn phòng", vp, "leader", "department_head"
+        )
         leaders.append(chanhvp)
         clerks = [
             self._user("vanthu", self._name("Thị"), "Văn thư", vp, "clerk"),
             self._user("vanthu2", self._name(), "Văn thư", vp, "clerk"),
         ]
         heads = {"VP": chanhvp}
-        staff = {"VP": [
-            self._user("pcvp", self._name(), "Phó Chánh Văn phòng", vp, "specialist"),
-            self._user("cv1.vp", self._name(), "Chuyên viên", vp, "specialist"),
-        ]}
+        staff = {
+            "VP": [
+                self._user("pcvp", self._name(), "Phó Chánh Văn phòng", vp, "specialist"),
+                self._user("cv1.vp", self._name(), "Chuyên viên", vp, "specialist"),
+            ]
+        }
         for code, department in departments.items():
             if code == "VP":
                 continue
             login = DEPARTMENT_LOGIN[code]
-            head_title, deputy_title = (("Chánh Thanh tra", "Phó Chánh Thanh tra")
-                                        if code == "TTR" else ("Trưởng phòng", "Phó Trưởng phòng"))
-            heads[code] = self._user(f"tp.{login}", self._name(), head_title, department,
-                                     "department_head")
+            head_title, deputy_title = (
+                ("Chánh Thanh tra", "Phó Chánh Thanh tra")
+                if code == "TTR"
+                else ("Trưởng phòng", "Phó Trưởng phòng")
+            )
+            heads[code] = self._user(
+                f"tp.{login}", self._name(), head_title, department, "department_head"
+            )
             staff[code] = [
                 self._user(f"pp.{login}", self._name(), deputy_title, department, "specialist"),
                 self._user(f"cv1.{login}", self._name(), "Chuyên viên", department, "specialist"),
                 self._user(f"cv2.{login}", self._name(), "Chuyên viên", department, "specialist"),
             ]
-        self._user("admin", self._name(), "Quản trị hệ thống", vp, "administrator",
-                   is_staff=True, is_superuser=True)
+        self._user(
+            "admin",
+            self._name(),
+            "Quản trị hệ thống",
+            vp,
+            "administrator",
+            is_staff=True,
+            is_superuser=True,
+        )
         return DemoPeople(clerks, leaders, heads, staff)
 
     # --- documents --------------------------------------------------------------------------
@@ -216,8 +333,15 @@ class DemoBuilder:
         return time_machine.travel(moment, tick=False)
 
     def _pdf(self, number_symbol: str, sender: str, summary: str) -> SimpleUploadedFile:
-        content = make_text_pdf([sender, f"So: {number_symbol}", summary, "",
-                                 "Noi dung van ban (ban scan minh hoa cho demo)."])
+        content = make_text_pdf(
+            [
+                sender,
+                f"So: {number_symbol}",
+                summary,
+                "",
+                "Noi dung van ban (ban scan minh hoa cho demo).",
+            ]
+        )
         name = f"{number_symbol.replace('/', '-')}.pdf"
         return SimpleUploadedFile(name, content, content_type="application/octet-stream")
 
@@ -237,9 +361,14 @@ class DemoBuilder:
         types = {t.code: t for t in DocumentType.objects.all()}
         arrivals = sorted(
             self._working_moment(
-                timezone.make_aware(datetime.combine(
-                    now.date() - timedelta(days=self.rng.randint(0, self.days)),
-                    time(hour=self.rng.randint(7, 16), minute=self.rng.randint(0, 59)))), 0)
+                timezone.make_aware(
+                    datetime.combine(
+                        now.date() - timedelta(days=self.rng.randint(0, self.days)),
+                        time(hour=self.rng.randint(7, 16), minute=self.rng.randint(0, 59)),
+                    )
+                ),
+                0,
+            )
             for _ in range(self.document_count)
         )
         counters: dict[str, int] = {}
@@ -248,8 +377,14 @@ class DemoBuilder:
                 received_at = now - timedelta(minutes=self.rng.randint(5, 120))
             self._one_document(people, types, counters, received_at, now)
 
-    def _one_document(self, people: DemoPeople, types: dict[str, DocumentType],
-                      counters: dict[str, int], received_at: datetime, now: datetime) -> None:
+    def _one_document(
+        self,
+        people: DemoPeople,
+        types: dict[str, DocumentType],
+        counters: dict[str, int],
+        received_at: datetime,
+        now: datetime,
+    ) -> None:
         rng = self.rng
         type_code, template, lead_codes = rng.choice(SUBJECTS)
         sender, unit = rng.choice(SENDERS)
@@ -258,21 +393,33 @@ class DemoBuilder:
         symbol = f"{doc_type.abbreviation}-{unit.split('-')[0]}" if doc_type.abbreviation else unit
         number_symbol = f"{counters[sender]:02d}/{symbol}"
         summary = template.format(year=received_at.year)
-        urgency = rng.choices([Urgency.NORMAL, Urgency.URGENT, Urgency.VERY_URGENT,
-                               Urgency.IMMEDIATE], [80, 12, 5, 3])[0]
+        urgency = rng.choices(
+            [Urgency.NORMAL, Urgency.URGENT, Urgency.VERY_URGENT, Urgency.IMMEDIATE], [80, 12, 5, 3]
+        )[0]
         secrecy = Secrecy.CONFIDENTIAL if rng.random() < 0.05 else Secrecy.NONE
         clerk = rng.choice(people.clerks)
         issued_on = received_at.date() - timedelta(days=rng.randint(0, 4))
         with self._at(received_at):
             upload = self._pdf(number_symbol, sender, summary)
-            document = register_incoming(clerk, IncomingData(
-                sender_name=sender, number_symbol=number_symbol, issued_on=issued_on,
-                doc_type=doc_type, summary=summary, received_at=received_at,
-                signer_name=f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
-                urgency=urgency, secrecy=secrecy, page_count=rng.randint(1, 12),
-                receipt_method=rng.choice([Document.ReceiptMethod.PAPER,
-                                           Document.ReceiptMethod.ELECTRONIC]),
-            ), [check_upload(upload)])
+            document = register_incoming(
+                clerk,
+                IncomingData(
+                    sender_name=sender,
+                    number_symbol=number_symbol,
+                    issued_on=issued_on,
+                    doc_type=doc_type,
+                    summary=summary,
+                    received_at=received_at,
+                    signer_name=f"{rng.choice(FAMILY)} {rng.choice(MIDDLE)} {rng.choice(GIVEN)}",
+                    urgency=urgency,
+                    secrecy=secrecy,
+                    page_count=rng.randint(1, 12),
+                    receipt_method=rng.choice(
+                        [Document.ReceiptMethod.PAPER, Document.ReceiptMethod.ELECTRONIC]
+                    ),
+                ),
+                [check_upload(upload)],
+            )
         fate = rng.random()
         if fate < 0.06:
             return  # waits for the clerk
@@ -281,8 +428,11 @@ class DemoBuilder:
             if moment < now:
                 with self._at(moment):
                     services.cancel_registration(
-                        clerk, document.pk, version=None,
-                        reason="Văn bản gửi nhầm địa chỉ, đã báo lại cơ quan gửi.")
+                        clerk,
+                        document.pk,
+                        version=None,
+                        reason="Văn bản gửi nhầm địa chỉ, đã báo lại cơ quan gửi.",
+                    )
             return
         leader = rng.choice(people.leaders)
         moment = self._working_moment(received_at, rng.uniform(0.5, 3))
@@ -297,8 +447,12 @@ class DemoBuilder:
             return
         if fate < 0.15:
             with self._at(moment):
-                services.return_to_clerk(leader, document.pk, version=None,
-                                         reason="Đề nghị Văn thư bổ sung phụ lục kèm theo.")
+                services.return_to_clerk(
+                    leader,
+                    document.pk,
+                    version=None,
+                    reason="Đề nghị Văn thư bổ sung phụ lục kèm theo.",
+                )
             return
         lead_code = rng.choice(lead_codes)
         others = [code for code, _name in DEPARTMENTS if code != lead_code]
@@ -307,17 +461,25 @@ class DemoBuilder:
         with self._at(moment):
             days = rng.choice([3, 5, 7, 10, 15])
             deadline = add_working_days(timezone.localdate(), days)
-            direction_text = (f"Giao {departments[lead_code].name} chủ trì"
-                              + (", " + ", ".join(departments[c].name for c in coordinators)
-                                 + " phối hợp" if coordinators else "")
-                              + f" tham mưu, xử lý; báo cáo kết quả trước ngày {deadline:%d/%m/%Y}.")
+            helpers = ", ".join(departments[c].name for c in coordinators)
+            direction_text = (
+                f"Giao {departments[lead_code].name} chủ trì"
+                + (f", {helpers} phối hợp" if helpers else "")
+                + " tham mưu, xử lý; báo cáo kết quả trước ngày "
+                + f"{deadline:%d/%m/%Y}."
+            )
             services.direct_document(
-                leader, document.pk, version=None, text=direction_text,
+                leader,
+                document.pk,
+                version=None,
+                text=direction_text,
                 lead=Target(department=departments[lead_code]),
                 coordinators=[Target(department=departments[c]) for c in coordinators],
-                informed=[Target(user=people.heads["VP"])] if leader != people.heads["VP"]
-                and rng.random() < 0.3 else [],
-                deadline=deadline)
+                informed=[Target(user=people.heads["VP"])]
+                if leader != people.heads["VP"] and rng.random() < 0.3
+                else [],
+                deadline=deadline,
+            )
         if fate < 0.25:
             return  # waits for the department head
         head = people.heads[lead_code]
@@ -325,11 +487,18 @@ class DemoBuilder:
         moment = self._working_moment(moment, rng.uniform(1, 20))
         if moment >= now:
             return
-        lead = Assignment.objects.get(document=document, role=Assignment.Role.LEAD,
-                                      parent__isnull=True)
+        lead = Assignment.objects.get(
+            document=document, role=Assignment.Role.LEAD, parent__isnull=True
+        )
         with self._at(moment):
-            services.pass_on(head, document.pk, version=None, assignment_id=lead.pk,
-                             specialist=specialist, note="Đề nghị đồng chí nghiên cứu, tham mưu.")
+            services.pass_on(
+                head,
+                document.pk,
+                version=None,
+                assignment_id=lead.pk,
+                specialist=specialist,
+                note="Đề nghị đồng chí nghiên cứu, tham mưu.",
+            )
         child = Assignment.objects.get(parent=lead)
         late = rng.random() < 0.15
         if rng.random() < 0.1:
@@ -337,37 +506,60 @@ class DemoBuilder:
             if moment < now and child.deadline >= timezone.localdate(moment):
                 with self._at(moment):
                     extension = services.request_extension(
-                        specialist, document.pk, assignment_id=child.pk,
+                        specialist,
+                        document.pk,
+                        assignment_id=child.pk,
                         requested_deadline=child.deadline + timedelta(days=7),
-                        reason="Cần thêm thời gian lấy ý kiến các xã, thị trấn.")
+                        reason="Cần thêm thời gian lấy ý kiến các xã, thị trấn.",
+                    )
                 moment = self._working_moment(moment, rng.uniform(2, 20))
                 if moment < now:
                     with self._at(moment):
-                        services.decide_extension(head, document.pk, extension_id=extension.pk,
-                                                  grant=rng.random() < 0.8, note="")
+                        services.decide_extension(
+                            head,
+                            document.pk,
+                            extension_id=extension.pk,
+                            grant=rng.random() < 0.8,
+                            note="",
+                        )
         if fate < 0.45:
             return  # in progress, some of them overdue by now
         child.refresh_from_db()
-        finish_day = (child.deadline + timedelta(days=rng.randint(1, 6)) if late
-                      else child.deadline - timedelta(days=rng.randint(0, 3)))
-        finish = self._working_moment(timezone.make_aware(datetime.combine(
-            max(finish_day, timezone.localdate(moment)), time(hour=rng.randint(8, 16)))), 0)
+        finish_day = (
+            child.deadline + timedelta(days=rng.randint(1, 6))
+            if late
+            else child.deadline - timedelta(days=rng.randint(0, 3))
+        )
+        finish = self._working_moment(
+            timezone.make_aware(
+                datetime.combine(
+                    max(finish_day, timezone.localdate(moment)), time(hour=rng.randint(8, 16))
+                )
+            ),
+            0,
+        )
         if finish <= moment:
             finish = self._working_moment(moment, 2)
         if finish >= now:
             return
         with self._at(finish):
             for coordinator in Assignment.objects.filter(
-                    document=document, role=Assignment.Role.COORDINATE,
-                    state=Assignment.State.PENDING).select_related("assignee_department"):
+                document=document, role=Assignment.Role.COORDINATE, state=Assignment.State.PENDING
+            ).select_related("assignee_department"):
                 coordinator_head = people.heads[coordinator.assignee_department.short_code]
-                services.complete_part(coordinator_head, document.pk,
-                                       assignment_id=coordinator.pk,
-                                       result="Đã có ý kiến phối hợp bằng văn bản.")
+                services.complete_part(
+                    coordinator_head,
+                    document.pk,
+                    assignment_id=coordinator.pk,
+                    result="Đã có ý kiến phối hợp bằng văn bản.",
+                )
             services.complete_document(
-                specialist, document.pk, version=None,
+                specialist,
+                document.pk,
+                version=None,
                 result="Đã tham mưu văn bản trả lời, trình lãnh đạo ký ban hành.",
-                reply_number_symbol=f"{rng.randint(100, 900)}/UBND-{lead_code}")
+                reply_number_symbol=f"{rng.randint(100, 900)}/UBND-{lead_code}",
+            )
 
 
 @transaction.atomic

@@ -25,20 +25,26 @@ class ActionForm(forms.Form):
 
 
 class ReasonForm(ActionForm):
-    reason = forms.CharField(label=_("Reason"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class SubmitForm(ActionForm):
     leader = forms.ModelChoiceField(label=_("Leader"), queryset=User.objects.none())
-    note = forms.CharField(label=_("Note for the leader"), required=False, max_length=1000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note for the leader"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["leader"].queryset = (
             User.objects.filter(is_active=True, roles__code="leader")
-            .select_related("position").order_by("position__rank", "full_name")
+            .select_related("position")
+            .order_by("position__rank", "full_name")
         )
         self.fields["leader"].label_from_instance = lambda user: user.title
 
@@ -46,8 +52,12 @@ class SubmitForm(ActionForm):
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     departments = [(f"d:{d.pk}", d.name) for d in Department.objects.filter(is_active=True)]
     people = [
-        (f"u:{u.pk}", f"{u.full_name} — {u.position or ''} {u.department.short_code if u.department else ''}".strip())
-        for u in User.objects.filter(is_active=True).select_related("position", "department")
+        (
+            f"u:{u.pk}",
+            " — ".join(str(part) for part in (u.full_name, u.position, u.department) if part),
+        )
+        for u in User.objects.filter(is_active=True)
+        .select_related("position", "department")
         .order_by("department__sort_order", "position__rank", "full_name")
     ]
     return [(str(_("Departments")), departments), (str(_("People")), people)]
@@ -71,17 +81,24 @@ def parse_target(value: str) -> Target:
 
 
 class DirectionForm(ActionForm):
-    text = forms.CharField(label=_("Direction"), max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(
+        label=_("Direction"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     lead = forms.ChoiceField(label=_("Lead"))
-    coordinators = forms.MultipleChoiceField(label=_("Coordinating"), required=False,
-                                             widget=forms.SelectMultiple(attrs={"size": 6}))
-    informed = forms.MultipleChoiceField(label=_("For information"), required=False,
-                                         widget=forms.SelectMultiple(attrs={"size": 6}))
-    deadline = forms.DateField(label=_("Handling deadline"), required=False, widget=DATE_WIDGET,
-                               input_formats=DATE_INPUTS)
+    coordinators = forms.MultipleChoiceField(
+        label=_("Coordinating"), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    informed = forms.MultipleChoiceField(
+        label=_("For information"), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    deadline = forms.DateField(
+        label=_("Handling deadline"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
+    )
     working_days = forms.IntegerField(
-        label=_("or within working days"), required=False, min_value=1, max_value=365,
+        label=_("or within working days"),
+        required=False,
+        min_value=1,
+        max_value=365,
         help_text=_("Counted on the agency's working calendar, without weekends and holidays."),
     )
 
@@ -95,8 +112,9 @@ class DirectionForm(ActionForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("deadline") and data.get("working_days"):
-            self.add_error("working_days",
-                           _("Give either a date or a number of working days, not both."))
+            self.add_error(
+                "working_days", _("Give either a date or a number of working days, not both.")
+            )
         elif data.get("working_days"):
             data["deadline"] = add_working_days(timezone.localdate(), data["working_days"])
         if data.get("deadline") and data["deadline"] < timezone.localdate():
@@ -118,72 +136,92 @@ class DirectionForm(ActionForm):
 class PassOnForm(ActionForm):
     assignment = forms.IntegerField(widget=forms.HiddenInput)
     specialist = forms.ModelChoiceField(label=_("Specialist"), queryset=User.objects.none())
-    deadline = forms.DateField(label=_("Handling deadline"), required=False, widget=DATE_WIDGET,
-                               input_formats=DATE_INPUTS)
-    note = forms.CharField(label=_("Instruction"), required=False, max_length=1000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    deadline = forms.DateField(
+        label=_("Handling deadline"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
+    )
+    note = forms.CharField(
+        label=_("Instruction"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
     def __init__(self, *args: Any, head: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["specialist"].queryset = (
             User.objects.filter(department_id=head.department_id, is_active=True)
-            .exclude(pk=head.pk).select_related("position")
+            .exclude(pk=head.pk)
+            .select_related("position")
             .order_by("position__rank", "full_name")
         )
         self.fields["specialist"].label_from_instance = lambda user: user.title
 
 
 class CompleteForm(ActionForm):
-    result = forms.CharField(label=_("Handling result"), max_length=4000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
-    reply_number_symbol = forms.CharField(label=_("Number and symbol of the reply"),
-                                          required=False, max_length=60)
+    result = forms.CharField(
+        label=_("Handling result"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reply_number_symbol = forms.CharField(
+        label=_("Number and symbol of the reply"), required=False, max_length=60
+    )
     files = CheckedFilesField(label=_("Report or reply file"))
 
 
 class CompletePartForm(ActionForm):
     assignment = forms.IntegerField(widget=forms.HiddenInput)
-    result = forms.CharField(label=_("Your contribution"), max_length=4000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    result = forms.CharField(
+        label=_("Your contribution"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ExtensionRequestForm(ActionForm):
     assignment = forms.IntegerField(widget=forms.HiddenInput)
-    requested_deadline = forms.DateField(label=_("New deadline"), widget=DATE_WIDGET,
-                                         input_formats=DATE_INPUTS)
-    reason = forms.CharField(label=_("Reason"), max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    requested_deadline = forms.DateField(
+        label=_("New deadline"), widget=DATE_WIDGET, input_formats=DATE_INPUTS
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class ExtensionDecisionForm(ActionForm):
     extension = forms.IntegerField(widget=forms.HiddenInput)
-    decision = forms.ChoiceField(choices=[("grant", _("Grant")), ("refuse", _("Refuse"))],
-                                 widget=forms.HiddenInput)
-    note = forms.CharField(label=_("Answer"), required=False, max_length=1000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    decision = forms.ChoiceField(
+        choices=[("grant", _("Grant")), ("refuse", _("Refuse"))], widget=forms.HiddenInput
+    )
+    note = forms.CharField(
+        label=_("Answer"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class CommentForm(forms.Form):
-    text = forms.CharField(label=_("Comment"), max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 2}))
+    text = forms.CharField(
+        label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
 
 class RegisterFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
-    date_from = forms.DateField(label=_("Arrived from"), required=False, widget=DATE_WIDGET,
-                                input_formats=DATE_INPUTS)
-    date_to = forms.DateField(label=_("to"), required=False, widget=DATE_WIDGET,
-                              input_formats=DATE_INPUTS)
-    doc_type = forms.ModelChoiceField(label=_("Document type"), required=False,
-                                      queryset=DocumentType.objects.all())
-    urgency = forms.TypedChoiceField(label=_("Urgency"), required=False, coerce=int,
-                                     empty_value=None)
-    secrecy = forms.TypedChoiceField(label=_("Confidentiality"), required=False, coerce=int,
-                                     empty_value=None)
+    date_from = forms.DateField(
+        label=_("Arrived from"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
+    )
+    date_to = forms.DateField(
+        label=_("to"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
+    )
+    doc_type = forms.ModelChoiceField(
+        label=_("Document type"), required=False, queryset=DocumentType.objects.all()
+    )
+    urgency = forms.TypedChoiceField(
+        label=_("Urgency"), required=False, coerce=int, empty_value=None
+    )
+    secrecy = forms.TypedChoiceField(
+        label=_("Confidentiality"), required=False, coerce=int, empty_value=None
+    )
     sender = forms.CharField(label=_("Issuing body"), required=False, max_length=200)
     state = forms.ChoiceField(label=_("State"), required=False)
-    department = forms.ModelChoiceField(label=_("Department"), required=False,
-                                        queryset=Department.objects.filter(is_active=True))
+    department = forms.ModelChoiceField(
+        label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

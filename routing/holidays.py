@@ -49,6 +49,7 @@ def load_holidays(year: int) -> int:
     created = 0
     for day, name in holidays_for(year):
         _obj, was_created = CalendarDay.objects.get_or_create(
-            date=day, defaults={"name": name, "is_working_day": False})
+            date=day, defaults={"name": name, "is_working_day": False}
+        )
         created += was_created
     return created

@@ -17,7 +17,8 @@ class CalendarDay(models.Model):
 
     date = models.DateField(_("date"), unique=True)
     is_working_day = models.BooleanField(
-        _("working day"), default=False,
+        _("working day"),
+        default=False,
         help_text=_("Tick for a weekend day worked in exchange for a holiday."),
     )
     name = models.CharField(_("name"), max_length=150)
@@ -35,8 +36,12 @@ class Direction(models.Model):
     """A leader's written direction (ý kiến chỉ đạo) on an incoming document."""
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="directions")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="+", verbose_name=_("leader"))
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("leader"),
+    )
     text = models.TextField(_("direction"), max_length=4000)
     deadline = models.DateField(_("handling deadline"), null=True, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
@@ -69,28 +74,46 @@ class Assignment(models.Model):
     OPEN_STATES = (State.PENDING, State.IN_PROGRESS)
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="assignments")
-    direction = models.ForeignKey(Direction, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="assignments")
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="children")
+    direction = models.ForeignKey(
+        Direction, on_delete=models.PROTECT, null=True, blank=True, related_name="assignments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
-    assignee_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                      null=True, blank=True, related_name="assignments",
-                                      verbose_name=_("person"))
-    assignee_department = models.ForeignKey(Department, on_delete=models.PROTECT, null=True,
-                                            blank=True, related_name="assignments",
-                                            verbose_name=_("department"))
-    state = models.CharField(_("state"), max_length=20, choices=State.choices,
-                             default=State.PENDING)
+    assignee_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("person"),
+    )
+    assignee_department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("department"),
+    )
+    state = models.CharField(
+        _("state"), max_length=20, choices=State.choices, default=State.PENDING
+    )
     deadline = models.DateField(_("handling deadline"), null=True, blank=True)
     original_deadline = models.DateField(_("original deadline"), null=True, blank=True)
     note = models.TextField(_("instruction"), blank=True)
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    related_name="+", verbose_name=_("assigned by"))
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
     assigned_at = models.DateTimeField(_("assigned at"), default=timezone.now)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+")
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     result = models.TextField(_("result"), blank=True)
 
     class Meta:
@@ -132,16 +155,19 @@ class DeadlineExtension(models.Model):
         REFUSED = "refused", _("Refused")
 
     assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="extensions")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     previous_deadline = models.DateField(_("current deadline"), null=True)
     requested_deadline = models.DateField(_("requested deadline"))
     reason = models.TextField(_("reason"), max_length=2000)
-    state = models.CharField(_("state"), max_length=10, choices=State.choices,
-                             default=State.PENDING)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                   blank=True, related_name="+")
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(_("answer"), blank=True)
 
@@ -150,6 +176,12 @@ class DeadlineExtension(models.Model):
         verbose_name_plural = _("extension requests")
         ordering = ["requested_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["assignment"], condition=Q(state="pending"),
-                                    name="one_pending_extension_per_assignment"),
+            models.UniqueConstraint(
+                fields=["assignment"],
+                condition=Q(state="pending"),
+                name="one_pending_extension_per_assignment",
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_deadline:%d/%m/%Y} ({self.get_state_display()})"

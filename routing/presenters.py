@@ -61,12 +61,15 @@ def assignment_rows(assignments: Iterable[Assignment]) -> list[AssignmentRow]:
 
     def walk(parent_id: int | None, depth: int) -> None:
         for assignment in children.get(parent_id, []):
-            completed_at = assignment.completed_at if assignment.state == Assignment.State.DONE \
-                else None
-            state = (deadline_state(assignment.deadline, completed_at)
-                     if assignment.role in (Assignment.Role.LEAD, Assignment.Role.COORDINATE)
-                     and assignment.state != Assignment.State.CLOSED
-                     else DeadlineState.NONE)
+            completed_at = (
+                assignment.completed_at if assignment.state == Assignment.State.DONE else None
+            )
+            state = (
+                deadline_state(assignment.deadline, completed_at)
+                if assignment.role in (Assignment.Role.LEAD, Assignment.Role.COORDINATE)
+                and assignment.state != Assignment.State.CLOSED
+                else DeadlineState.NONE
+            )
             rows.append(AssignmentRow(assignment, depth, state))
             walk(assignment.pk, depth + 1)
 

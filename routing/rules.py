@@ -42,7 +42,8 @@ class RouteView:
         )
         to_decide = list(
             DeadlineExtension.objects.filter(
-                assignment__document=document, state=DeadlineExtension.State.PENDING,
+                assignment__document=document,
+                state=DeadlineExtension.State.PENDING,
                 assignment__assigned_by=user,
             ).select_related("assignment", "requested_by")
         )
@@ -56,15 +57,17 @@ class RouteView:
         return (
             self.user.is_department_head
             and assignment.role in (Role.LEAD, Role.COORDINATE)
-            and (assignment.assignee_user_id is None
-                 or assignment.assignee_user_id == self.user.pk)
+            and (assignment.assignee_user_id is None or assignment.assignee_user_id == self.user.pk)
         )
 
     def can_request_extension(self, assignment: Assignment) -> bool:
-        return (assignment.role in (Role.LEAD, Role.COORDINATE)
-                and assignment.deadline is not None
-                and not any(e.state == DeadlineExtension.State.PENDING
-                            for e in assignment.extensions.all()))
+        return (
+            assignment.role in (Role.LEAD, Role.COORDINATE)
+            and assignment.deadline is not None
+            and not any(
+                e.state == DeadlineExtension.State.PENDING for e in assignment.extensions.all()
+            )
+        )
 
     def actions(self) -> set[Action]:
         """Every action this user may take now; the services check the same set."""

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 
 from documents.models import Document, DocumentType
 from documents.permissions import visible_documents
-from documents.text import search_terms
+from documents.text import fold, search_terms
 from eoffice.models import Department, User
 from routing.models import Assignment, DeadlineExtension
 from routing.rules import held_by
@@ -28,7 +28,9 @@ CLERK_QUEUE_STATES = (Document.State.REGISTERED, Document.State.RETURNED)
 def _lead_assignee_annotations() -> dict[str, Subquery]:
     """The current lead handler of each row, for the register's "Đơn vị hoặc người nhận"."""
     lead = Assignment.objects.filter(
-        document=OuterRef("pk"), role=Assignment.Role.LEAD, parent__isnull=True,
+        document=OuterRef("pk"),
+        role=Assignment.Role.LEAD,
+        parent__isnull=True,
     ).order_by("-assigned_at", "-pk")
     return {
         "lead_department_name": Subquery(lead.values("assignee_department__name")[:1]),
@@ -47,7 +49,8 @@ def list_todo(user: User) -> QuerySet[Document]:
         .order_by(F("deadline").asc(nulls_last=True), "pk")
     )
     to_decide = DeadlineExtension.objects.filter(
-        assignment__document=OuterRef("pk"), state=DeadlineExtension.State.PENDING,
+        assignment__document=OuterRef("pk"),
+        state=DeadlineExtension.State.PENDING,
         assignment__assigned_by=user,
     )
     waiting = Q(todo_role__isnull=False) | Q(extension_pending=True)
@@ -85,8 +88,8 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
     documents = visible_documents(user).filter(direction=Document.Direction.INCOMING)
     for term in search_terms(filters.q):
         documents = documents.filter(search_text__contains=term)
-    for term in search_terms(filters.sender):
-        documents = documents.filter(search_text__contains=term)
+    if filters.sender.strip():
+        documents = documents.filter(sender_key__contains=fold(filters.sender))
     if filters.date_from:
         documents = documents.filter(received_at__date__gte=filters.date_from)
     if filters.date_to:
@@ -100,11 +103,15 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
     if filters.state:
         documents = documents.filter(state=filters.state)
     if filters.department:
-        documents = documents.filter(Exists(Assignment.objects.filter(
-            Q(assignee_department=filters.department)
-            | Q(assignee_user__department=filters.department),
-            document=OuterRef("pk"),
-        ).exclude(role=Assignment.Role.DIRECT)))
+        documents = documents.filter(
+            Exists(
+                Assignment.objects.filter(
+                    Q(assignee_department=filters.department)
+                    | Q(assignee_user__department=filters.department),
+                    document=OuterRef("pk"),
+                ).exclude(role=Assignment.Role.DIRECT)
+            )
+        )
     return (
         documents.annotate(**_lead_assignee_annotations())
         .annotate(recipient=Coalesce("lead_department_name", "lead_user_name"))

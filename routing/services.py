@@ -37,8 +37,12 @@ class RoutingError(Exception):
 
 class DocumentMovedOn(RoutingError):
     def __init__(self) -> None:
-        super().__init__(_("Someone else has acted on this document in the meantime; "
-                           "it has moved on. The page now shows its current state."))
+        super().__init__(
+            _(
+                "Someone else has acted on this document in the meantime; "
+                "it has moved on. The page now shows its current state."
+            )
+        )
 
 
 class ActionNotAllowed(RoutingError):
@@ -60,8 +64,9 @@ class Target:
         return str(self.user or self.department)
 
 
-def _begin(user: User, document_id: int, action: Action, version: int | None
-           ) -> tuple[Document, RouteView]:
+def _begin(
+    user: User, document_id: int, action: Action, version: int | None
+) -> tuple[Document, RouteView]:
     """Lock the document and check that ``user`` may take ``action`` on it now."""
     document = Document.objects.select_for_update().get(pk=document_id)
     if version is not None and document.version != version:
@@ -73,21 +78,32 @@ def _begin(user: User, document_id: int, action: Action, version: int | None
         )
     route = RouteView.load(user, document)
     if action not in route.actions():
-        raise ActionNotAllowed(_("You cannot “%(action)s” on this document.")
-                               % {"action": ACTION_LABELS[action]})
+        raise ActionNotAllowed(
+            _("You cannot “%(action)s” on this document.") % {"action": ACTION_LABELS[action]}
+        )
     return document, route
 
 
-def _move(document: Document, user: User, action: Action, event: str, note: str = "",
-          **data: object) -> None:
+def _move(
+    document: Document, user: User, action: Action, event: str, note: str = "", **data: object
+) -> None:
     """Apply the state change of ``action`` and write its history entry."""
     source = document.state
     target = next_state(action, source)
     document.state = target
     document.version = F("version") + 1
-    document.save(update_fields=["state", "version", "completed_at", "updated_at",
-                                 "deadline", "result_summary", "reply_number_symbol",
-                                 "cancel_reason"])
+    document.save(
+        update_fields=[
+            "state",
+            "version",
+            "completed_at",
+            "updated_at",
+            "deadline",
+            "result_summary",
+            "reply_number_symbol",
+            "cancel_reason",
+        ]
+    )
     document.refresh_from_db(fields=["version"])
     record_event(document, user, event, from_state=source, to_state=target, note=note, **data)
 
@@ -101,45 +117,75 @@ def _grant(document: Document, actor: User, target: Target) -> None:
         record_event(document, actor, Event.GRANTED, note=", ".join(names))
 
 
-def _assign(document: Document, actor: User, role: str, target: Target, *,
-            deadline: date | None = None, direction: Direction | None = None,
-            parent: Assignment | None = None, note: str = "") -> Assignment:
+def _assign(
+    document: Document,
+    actor: User,
+    role: str,
+    target: Target,
+    *,
+    deadline: date | None = None,
+    direction: Direction | None = None,
+    parent: Assignment | None = None,
+    note: str = "",
+) -> Assignment:
     assignment = Assignment.objects.create(
-        document=document, direction=direction, parent=parent, role=role,
-        assignee_user=target.user, assignee_department=target.department,
-        deadline=deadline, original_deadline=deadline, note=note, assigned_by=actor,
+        document=document,
+        direction=direction,
+        parent=parent,
+        role=role,
+        assignee_user=target.user,
+        assignee_department=target.department,
+        deadline=deadline,
+        original_deadline=deadline,
+        note=note,
+        assigned_by=actor,
     )
     _grant(document, actor, target)
     return assignment
 
 
 def _close_open(document: Document, *roles: str) -> None:
-    Assignment.objects.filter(document=document, role__in=roles,
-                              state__in=Assignment.OPEN_STATES).update(
-        state=Assignment.State.CLOSED)
+    Assignment.objects.filter(
+        document=document, role__in=roles, state__in=Assignment.OPEN_STATES
+    ).update(state=Assignment.State.CLOSED)
 
 
-def submit_to_leader(clerk: User, document_id: int, *, version: int | None, leader: User,
-                     note: str = "") -> Document:
+def submit_to_leader(
+    clerk: User, document_id: int, *, version: int | None, leader: User, note: str = ""
+) -> Document:
     """Clerk presents a registered (or returned) document to a leader for direction.
 
     The leader is granted access and gets a "to direct" assignment.
     """
     if not leader.is_leader or not leader.is_active:
-        raise RoutingError(_("%(name)s is not a leader who can give directions.")
-                           % {"name": leader})
+        raise RoutingError(
+            _("%(name)s is not a leader who can give directions.") % {"name": leader}
+        )
     with transaction.atomic():
         document, _route = _begin(clerk, document_id, Action.SUBMIT, version)
         _assign(document, clerk, Role.DIRECT, Target(user=leader), note=note)
-        _move(document, clerk, Action.SUBMIT, Event.SUBMITTED,
-              note=_("To %(leader)s. %(note)s") % {"leader": leader.title, "note": note},
-              leader_id=leader.pk)
+        _move(
+            document,
+            clerk,
+            Action.SUBMIT,
+            Event.SUBMITTED,
+            note=_("To %(leader)s. %(note)s") % {"leader": leader.title, "note": note},
+            leader_id=leader.pk,
+        )
     return document
 
 
-def direct_document(leader: User, document_id: int, *, version: int | None, text: str,
-                    lead: Target, coordinators: Sequence[Target] = (),
-                    informed: Sequence[Target] = (), deadline: date | None = None) -> Direction:
+def direct_document(
+    leader: User,
+    document_id: int,
+    *,
+    version: int | None,
+    text: str,
+    lead: Target,
+    coordinators: Sequence[Target] = (),
+    informed: Sequence[Target] = (),
+    deadline: date | None = None,
+) -> Direction:
     """The leader writes a direction and assigns one lead, coordinators and readers.
 
     Everyone named is granted access (a confidential document only to people and to
@@ -150,33 +196,42 @@ def direct_document(leader: User, document_id: int, *, version: int | None, text
         raise RoutingError(_("Write the direction."))
     targets = [lead, *coordinators, *informed]
     if len({(t.user and t.user.pk, t.department and t.department.pk) for t in targets}) != len(
-            targets):
+        targets
+    ):
         raise RoutingError(_("Each person or department can hold only one role."))
     if deadline is not None and deadline < timezone.localdate():
         raise RoutingError(_("The handling deadline cannot be in the past."))
     with transaction.atomic():
         document, _route = _begin(leader, document_id, Action.DIRECT, version)
-        direction = Direction.objects.create(document=document, leader=leader, text=text,
-                                             deadline=deadline)
-        Assignment.objects.filter(document=document, role=Role.DIRECT,
-                                  state__in=Assignment.OPEN_STATES).update(
-            state=Assignment.State.DONE, completed_at=timezone.now(), completed_by=leader)
+        direction = Direction.objects.create(
+            document=document, leader=leader, text=text, deadline=deadline
+        )
+        Assignment.objects.filter(
+            document=document, role=Role.DIRECT, state__in=Assignment.OPEN_STATES
+        ).update(state=Assignment.State.DONE, completed_at=timezone.now(), completed_by=leader)
         _assign(document, leader, Role.LEAD, lead, deadline=deadline, direction=direction)
         for target in coordinators:
-            _assign(document, leader, Role.COORDINATE, target, deadline=deadline,
-                    direction=direction)
+            _assign(
+                document, leader, Role.COORDINATE, target, deadline=deadline, direction=direction
+            )
         for target in informed:
             _assign(document, leader, Role.INFORM, target, direction=direction)
         document.deadline = deadline
-        _move(document, leader, Action.DIRECT, Event.DIRECTED, note=text,
-              lead=str(lead), coordinators=[str(t) for t in coordinators],
-              informed=[str(t) for t in informed],
-              deadline=deadline.isoformat() if deadline else None)
+        _move(
+            document,
+            leader,
+            Action.DIRECT,
+            Event.DIRECTED,
+            note=text,
+            lead=str(lead),
+            coordinators=[str(t) for t in coordinators],
+            informed=[str(t) for t in informed],
+            deadline=deadline.isoformat() if deadline else None,
+        )
     return direction
 
 
-def return_to_clerk(user: User, document_id: int, *, version: int | None,
-                    reason: str) -> Document:
+def return_to_clerk(user: User, document_id: int, *, version: int | None, reason: str) -> Document:
     """The leader sends the document back to the clerks, with the reason."""
     reason = reason.strip()
     if not reason:
@@ -188,8 +243,16 @@ def return_to_clerk(user: User, document_id: int, *, version: int | None,
     return document
 
 
-def pass_on(head: User, document_id: int, *, version: int | None, assignment_id: int,
-            specialist: User, deadline: date | None = None, note: str = "") -> Assignment:
+def pass_on(
+    head: User,
+    document_id: int,
+    *,
+    version: int | None,
+    assignment_id: int,
+    specialist: User,
+    deadline: date | None = None,
+    note: str = "",
+) -> Assignment:
     """A department head passes their department's work to one of its specialists.
 
     The sub-deadline may not be later than the department's own deadline.
@@ -206,17 +269,31 @@ def pass_on(head: User, document_id: int, *, version: int | None, assignment_id:
         if deadline is not None and parent.deadline is not None and deadline > parent.deadline:
             raise RoutingError(
                 _("The deadline cannot be later than the department's deadline, %(date)s.")
-                % {"date": date_format(parent.deadline, "SHORT_DATE_FORMAT")})
+                % {"date": date_format(parent.deadline, "SHORT_DATE_FORMAT")}
+            )
         deadline = deadline or parent.deadline
-        child = _assign(document, head, parent.role, Target(user=specialist),
-                        deadline=deadline, direction=parent.direction, parent=parent, note=note)
+        child = _assign(
+            document,
+            head,
+            parent.role,
+            Target(user=specialist),
+            deadline=deadline,
+            direction=parent.direction,
+            parent=parent,
+            note=note,
+        )
         parent.state = Assignment.State.PASSED_ON
         parent.save(update_fields=["state"])
-        _move(document, head, Action.PASS_ON, Event.PASSED_ON,
-              note=_("%(role)s: %(name)s. %(note)s")
-              % {"role": parent.get_role_display(), "name": specialist.title, "note": note},
-              assignment_id=child.pk,
-              deadline=deadline.isoformat() if deadline else None)
+        _move(
+            document,
+            head,
+            Action.PASS_ON,
+            Event.PASSED_ON,
+            note=_("%(role)s: %(name)s. %(note)s")
+            % {"role": parent.get_role_display(), "name": specialist.title, "note": note},
+            assignment_id=child.pk,
+            deadline=deadline.isoformat() if deadline else None,
+        )
     return child
 
 
@@ -240,17 +317,24 @@ def complete_part(user: User, document_id: int, *, assignment_id: int, result: s
         raise RoutingError(_("Describe what your part contributed."))
     with transaction.atomic():
         document, route = _begin(user, document_id, Action.COMPLETE_PART, None)
-        assignment = next((a for a in route.held_with_role(Role.COORDINATE)
-                           if a.pk == assignment_id), None)
+        assignment = next(
+            (a for a in route.held_with_role(Role.COORDINATE) if a.pk == assignment_id), None
+        )
         if assignment is None:
             raise DocumentMovedOn
         _finish_chain(assignment, user, result)
         record_event(document, user, Event.PART_DONE, note=result, assignment_id=assignment.pk)
 
 
-def complete_document(user: User, document_id: int, *, version: int | None, result: str,
-                      reply_number_symbol: str = "",
-                      files: Sequence[CheckedFile] = ()) -> Document:
+def complete_document(
+    user: User,
+    document_id: int,
+    *,
+    version: int | None,
+    result: str,
+    reply_number_symbol: str = "",
+    files: Sequence[CheckedFile] = (),
+) -> Document:
     """The lead handler reports the result; handling of the document is complete.
 
     Open coordinating and reading assignments are closed; the reply's number/symbol goes
@@ -269,22 +353,31 @@ def complete_document(user: User, document_id: int, *, version: int | None, resu
         document.completed_at = timezone.now()
         document.result_summary = result
         document.reply_number_symbol = reply_number_symbol.strip()
-        _move(document, user, Action.COMPLETE, Event.COMPLETED, note=result,
-              reply_number_symbol=document.reply_number_symbol)
+        _move(
+            document,
+            user,
+            Action.COMPLETE,
+            Event.COMPLETED,
+            note=result,
+            reply_number_symbol=document.reply_number_symbol,
+        )
     return document
 
 
-def reopen_document(leader: User, document_id: int, *, version: int | None,
-                    reason: str) -> Document:
+def reopen_document(
+    leader: User, document_id: int, *, version: int | None, reason: str
+) -> Document:
     """A leader who directed the document reopens it; the last lead handler holds it again."""
     reason = reason.strip()
     if not reason:
         raise RoutingError(_("Say why the document is reopened."))
     with transaction.atomic():
         document, _route = _begin(leader, document_id, Action.REOPEN, version)
-        last_lead = (Assignment.objects.filter(document=document, role=Role.LEAD,
-                                               children__isnull=True)
-                     .order_by("-completed_at", "-pk").first())
+        last_lead = (
+            Assignment.objects.filter(document=document, role=Role.LEAD, children__isnull=True)
+            .order_by("-completed_at", "-pk")
+            .first()
+        )
         if last_lead is not None:
             last_lead.state = Assignment.State.IN_PROGRESS
             last_lead.completed_at = None
@@ -300,8 +393,9 @@ def reopen_document(leader: User, document_id: int, *, version: int | None,
     return document
 
 
-def cancel_registration(clerk: User, document_id: int, *, version: int | None,
-                        reason: str) -> Document:
+def cancel_registration(
+    clerk: User, document_id: int, *, version: int | None, reason: str
+) -> Document:
     """The registration is cancelled; its arrival number stays in the register, marked."""
     reason = reason.strip()
     if not reason:
@@ -314,39 +408,56 @@ def cancel_registration(clerk: User, document_id: int, *, version: int | None,
     return document
 
 
-def request_extension(user: User, document_id: int, *, assignment_id: int,
-                      requested_deadline: date, reason: str) -> DeadlineExtension:
+def request_extension(
+    user: User, document_id: int, *, assignment_id: int, requested_deadline: date, reason: str
+) -> DeadlineExtension:
     """A handler asks whoever set their deadline for more time."""
     reason = reason.strip()
     if not reason:
         raise RoutingError(_("Say why you need more time."))
     with transaction.atomic():
         document, route = _begin(user, document_id, Action.REQUEST_EXTENSION, None)
-        assignment = next((a for a in route.held if a.pk == assignment_id
-                           and route.can_request_extension(a)), None)
+        assignment = next(
+            (a for a in route.held if a.pk == assignment_id and route.can_request_extension(a)),
+            None,
+        )
         if assignment is None:
             raise ActionNotAllowed(_("You cannot ask for an extension of this work."))
         if requested_deadline <= assignment.deadline:
-            raise RoutingError(_("The new deadline must be later than the current one, %(date)s.")
-                               % {"date": date_format(assignment.deadline, "SHORT_DATE_FORMAT")})
+            raise RoutingError(
+                _("The new deadline must be later than the current one, %(date)s.")
+                % {"date": date_format(assignment.deadline, "SHORT_DATE_FORMAT")}
+            )
         extension = DeadlineExtension.objects.create(
-            assignment=assignment, requested_by=user, previous_deadline=assignment.deadline,
-            requested_deadline=requested_deadline, reason=reason)
-        record_event(document, user, Event.EXTENSION_REQUESTED, note=reason,
-                     extension_id=extension.pk, requested_deadline=requested_deadline.isoformat())
+            assignment=assignment,
+            requested_by=user,
+            previous_deadline=assignment.deadline,
+            requested_deadline=requested_deadline,
+            reason=reason,
+        )
+        record_event(
+            document,
+            user,
+            Event.EXTENSION_REQUESTED,
+            note=reason,
+            extension_id=extension.pk,
+            requested_deadline=requested_deadline.isoformat(),
+        )
     return extension
 
 
-def decide_extension(user: User, document_id: int, *, extension_id: int, grant: bool,
-                     note: str = "") -> DeadlineExtension:
+def decide_extension(
+    user: User, document_id: int, *, extension_id: int, grant: bool, note: str = ""
+) -> DeadlineExtension:
     """Grant or refuse an extension; granting moves the deadline of that work."""
     with transaction.atomic():
         document, route = _begin(user, document_id, Action.DECIDE_EXTENSION, None)
         extension = next((e for e in route.extensions_to_decide if e.pk == extension_id), None)
         if extension is None:
             raise DocumentMovedOn
-        extension.state = (DeadlineExtension.State.GRANTED if grant
-                           else DeadlineExtension.State.REFUSED)
+        extension.state = (
+            DeadlineExtension.State.GRANTED if grant else DeadlineExtension.State.REFUSED
+        )
         extension.decided_by = user
         extension.decided_at = timezone.now()
         extension.decision_note = note.strip()
@@ -358,11 +469,16 @@ def decide_extension(user: User, document_id: int, *, extension_id: int, grant: 
             # Work passed on below it keeps its place inside the new deadline.
             if assignment.role == Role.LEAD and assignment.parent_id is None:
                 Document.objects.filter(pk=document.pk).update(
-                    deadline=extension.requested_deadline)
-        record_event(document, user,
-                     Event.EXTENSION_GRANTED if grant else Event.EXTENSION_REFUSED,
-                     note=note, extension_id=extension.pk,
-                     requested_deadline=extension.requested_deadline.isoformat())
+                    deadline=extension.requested_deadline
+                )
+        record_event(
+            document,
+            user,
+            Event.EXTENSION_GRANTED if grant else Event.EXTENSION_REFUSED,
+            note=note,
+            extension_id=extension.pk,
+            requested_deadline=extension.requested_deadline.isoformat(),
+        )
     return extension
 
 

@@ -20,7 +20,7 @@ class Action(StrEnum):
     SUBMIT = "submit"
     DIRECT = "direct"
     RETURN = "return"
-    PASS_ON = "pass_on"
+    PASS_ON = "pass_on"  # noqa: S105 - an action name
     COMPLETE_PART = "complete_part"
     COMPLETE = "complete"
     REQUEST_EXTENSION = "request_extension"

@@ -34,22 +34,32 @@ def ensure_reference_data() -> None:
 def make_agency() -> Agency:
     ensure_reference_data()
     return Agency.objects.get_or_create(
-        short_code="UBND", defaults={"name": "Ủy ban nhân dân huyện Thử Nghiệm",
-                                     "identifier_code": "000.00.01.H99"})[0]
+        short_code="UBND",
+        defaults={"name": "Ủy ban nhân dân huyện Thử Nghiệm", "identifier_code": "000.00.01.H99"},
+    )[0]
 
 
 def make_department(code: str, name: str | None = None) -> Department:
     department, _ = Department.objects.get_or_create(
-        agency=make_agency(), short_code=code, defaults={"name": name or f"Phòng {code}"})
+        agency=make_agency(), short_code=code, defaults={"name": name or f"Phòng {code}"}
+    )
     return department
 
 
-def make_user(username: str, *roles: str, department: Department | None = None,
-              position: str = "Chuyên viên", full_name: str | None = None) -> User:
+def make_user(
+    username: str,
+    *roles: str,
+    department: Department | None = None,
+    position: str = "Chuyên viên",
+    full_name: str | None = None,
+) -> User:
     user = User.objects.create_user(
-        username=username, password="pw", full_name=full_name or username.title(),
+        username=username,
+        password="pw",
+        full_name=full_name or username.title(),
         department=department,
-        position=Position.objects.get_or_create(name=position)[0])
+        position=Position.objects.get_or_create(name=position)[0],
+    )
     user.roles.set(Role.objects.filter(code__in=roles))
     return user
 
@@ -72,19 +82,33 @@ def make_people() -> People:
     finance = make_department("TCKH", "Phòng Tài chính - Kế hoạch")
     interior = make_department("NV", "Phòng Nội vụ")
     return People(
-        clerk=make_user("clerk", "clerk", department=office, position="Văn thư",
-                        full_name="Đỗ Thị Văn Thư"),
+        clerk=make_user(
+            "clerk", "clerk", department=office, position="Văn thư", full_name="Đỗ Thị Văn Thư"
+        ),
         leader=make_user("leader", "leader", position="Chủ tịch", full_name="Nguyễn Văn Lãnh"),
-        head=make_user("head", "department_head", department=finance, position="Trưởng phòng",
-                       full_name="Trần Trưởng Phòng"),
-        specialist=make_user("specialist", "specialist", department=finance,
-                             full_name="Lê Chuyên Viên"),
-        colleague=make_user("colleague", "specialist", department=finance,
-                            full_name="Phạm Đồng Nghiệp"),
-        outsider=make_user("outsider", "specialist", department=interior,
-                           full_name="Hoàng Người Ngoài"),
-        outsider_head=make_user("outsider_head", "department_head", department=interior,
-                                position="Trưởng phòng", full_name="Vũ Trưởng Nội Vụ"),
+        head=make_user(
+            "head",
+            "department_head",
+            department=finance,
+            position="Trưởng phòng",
+            full_name="Trần Trưởng Phòng",
+        ),
+        specialist=make_user(
+            "specialist", "specialist", department=finance, full_name="Lê Chuyên Viên"
+        ),
+        colleague=make_user(
+            "colleague", "specialist", department=finance, full_name="Phạm Đồng Nghiệp"
+        ),
+        outsider=make_user(
+            "outsider", "specialist", department=interior, full_name="Hoàng Người Ngoài"
+        ),
+        outsider_head=make_user(
+            "outsider_head",
+            "department_head",
+            department=interior,
+            position="Trưởng phòng",
+            full_name="Vũ Trưởng Nội Vụ",
+        ),
         department=finance,
         other_department=interior,
     )
@@ -124,18 +148,31 @@ def future(days: int) -> date:
 
 # --- sample files of every accepted kind, built in memory --------------------------------
 
+
 def png_bytes() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
     raw = b"\x00\xff\x00\x00"
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg_bytes() -> bytes:
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 \
+    return (
+        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        + b"\x00" * 64
         + b"\xff\xd9"
+    )
 
 
 def tiff_bytes() -> bytes:

@@ -10,7 +10,8 @@ POSTGRES = bool(os.environ.get("DATABASE_URL"))
 REDIS = bool(os.environ.get("REDIS_URL"))
 
 requires_postgres = pytest.mark.skipif(
-    not POSTGRES, reason="needs PostgreSQL: set DATABASE_URL (CI always does)")
+    not POSTGRES, reason="needs PostgreSQL: set DATABASE_URL (CI always does)"
+)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -28,8 +29,10 @@ def _fast_passwords(settings):
 def _media_root(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
-                    "OPTIONS": {"location": tmp_path / "files"}},
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "files"},
+        },
     }
 
 
@@ -41,7 +44,9 @@ def people(db) -> People:
 @pytest.fixture
 def client_for(client):
     """A test client logged in as the given user."""
+
     def login(user):
         client.force_login(user)
         return client
+
     return login

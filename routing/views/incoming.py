@@ -43,23 +43,31 @@ def incoming_list(request: HttpRequest) -> HttpResponse:
 def _load_route(document: Document) -> dict[str, Any]:
     assignments = list(
         Assignment.objects.filter(document=document)
-        .select_related("assignee_user__position", "assignee_department", "assigned_by",
-                        "completed_by")
-        .prefetch_related(Prefetch("extensions", queryset=DeadlineExtension.objects
-                                   .select_related("requested_by", "decided_by")))
+        .select_related(
+            "assignee_user__position", "assignee_department", "assigned_by", "completed_by"
+        )
+        .prefetch_related(
+            Prefetch(
+                "extensions",
+                queryset=DeadlineExtension.objects.select_related("requested_by", "decided_by"),
+            )
+        )
     )
     return {
         "assignment_rows": assignment_rows(assignments),
-        "directions": list(Direction.objects.filter(document=document)
-                           .select_related("leader__position")),
+        "directions": list(
+            Direction.objects.filter(document=document).select_related("leader__position")
+        ),
         "attachments": list(document.attachments.select_related("uploaded_by")),
-        "events": list(DocumentEvent.objects.filter(document=document)
-                       .select_related("actor__position")),
+        "events": list(
+            DocumentEvent.objects.filter(document=document).select_related("actor__position")
+        ),
     }
 
 
-def _action_forms(request: HttpRequest, document: Document, route: RouteView,
-                  actions: set[Action]) -> dict[str, Any]:
+def _action_forms(
+    request: HttpRequest, document: Document, route: RouteView, actions: set[Action]
+) -> dict[str, Any]:
     initial = {"version": document.version}
     user = request.user
     result: dict[str, Any] = {"comment_form": forms.CommentForm()}
@@ -69,10 +77,13 @@ def _action_forms(request: HttpRequest, document: Document, route: RouteView,
         result["direction_form"] = forms.DirectionForm(initial=initial)
     if Action.PASS_ON in actions:
         result["pass_on_forms"] = [
-            forms.PassOnForm(initial={**initial, "assignment": a.pk,
-                                      "deadline": a.deadline}, head=user,
-                             prefix=f"pass{a.pk}")
-            for a in route.held if route.can_pass_on(a)
+            forms.PassOnForm(
+                initial={**initial, "assignment": a.pk, "deadline": a.deadline},
+                head=user,
+                prefix=f"pass{a.pk}",
+            )
+            for a in route.held
+            if route.can_pass_on(a)
         ]
         result["pass_on_assignments"] = [a for a in route.held if route.can_pass_on(a)]
     if Action.COMPLETE in actions:
@@ -85,19 +96,28 @@ def _action_forms(request: HttpRequest, document: Document, route: RouteView,
     if Action.REQUEST_EXTENSION in actions:
         result["extension_forms"] = [
             forms.ExtensionRequestForm(initial={"assignment": a.pk}, prefix=f"ext{a.pk}")
-            for a in route.held if route.can_request_extension(a)
+            for a in route.held
+            if route.can_request_extension(a)
         ]
     if Action.DECIDE_EXTENSION in actions:
         result["extensions_to_decide"] = route.extensions_to_decide
-    for action, name in ((Action.RETURN, "return_form"), (Action.REOPEN, "reopen_form"),
-                         (Action.CANCEL, "cancel_form")):
+    for action, name in (
+        (Action.RETURN, "return_form"),
+        (Action.REOPEN, "reopen_form"),
+        (Action.CANCEL, "cancel_form"),
+    ):
         if action in actions:
             result[name] = forms.ReasonForm(initial=initial, prefix=action.value)
     return result
 
 
-def _render_detail(request: HttpRequest, document: Document, *, status: int = 200,
-                   bound: dict[str, Any] | None = None) -> HttpResponse:
+def _render_detail(
+    request: HttpRequest,
+    document: Document,
+    *,
+    status: int = 200,
+    bound: dict[str, Any] | None = None,
+) -> HttpResponse:
     route = RouteView.load(request.user, document)
     actions = route.actions()
     context: dict[str, Any] = {
@@ -123,8 +143,9 @@ def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def handling_slip(request: HttpRequest, pk: int) -> HttpResponse:
     """Phiếu giải quyết văn bản đến (Decree 30, Appendix IV), ready to print."""
     document = get_document_for_user(request.user, pk)
-    return render(request, "routing/handling_slip.html",
-                  {"document": document, **_load_route(document)})
+    return render(
+        request, "routing/handling_slip.html", {"document": document, **_load_route(document)}
+    )
 
 
 # --- actions --------------------------------------------------------------------------------
@@ -133,69 +154,95 @@ ActionHandler = Callable[[HttpRequest, Document, dict[str, Any]], str]
 
 
 def _submit(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.submit_to_leader(request.user, document.pk, version=data["version"],
-                              leader=data["leader"], note=data["note"])
+    services.submit_to_leader(
+        request.user, document.pk, version=data["version"], leader=data["leader"], note=data["note"]
+    )
     return _("Submitted to %(leader)s.") % {"leader": data["leader"]}
 
 
 def _direct(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.direct_document(
-        request.user, document.pk, version=data["version"], text=data["text"],
-        lead=data["lead_target"], coordinators=data["coordinator_targets"],
-        informed=data["informed_targets"], deadline=data["deadline"])
+        request.user,
+        document.pk,
+        version=data["version"],
+        text=data["text"],
+        lead=data["lead_target"],
+        coordinators=data["coordinator_targets"],
+        informed=data["informed_targets"],
+        deadline=data["deadline"],
+    )
     return _("Direction recorded and the work assigned.")
 
 
 def _return(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.return_to_clerk(request.user, document.pk, version=data["version"],
-                             reason=data["reason"])
+    services.return_to_clerk(
+        request.user, document.pk, version=data["version"], reason=data["reason"]
+    )
     return _("Returned to the clerk.")
 
 
 def _pass_on(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.pass_on(request.user, document.pk, version=data["version"],
-                     assignment_id=data["assignment"], specialist=data["specialist"],
-                     deadline=data["deadline"], note=data["note"])
+    services.pass_on(
+        request.user,
+        document.pk,
+        version=data["version"],
+        assignment_id=data["assignment"],
+        specialist=data["specialist"],
+        deadline=data["deadline"],
+        note=data["note"],
+    )
     return _("Passed on to %(name)s.") % {"name": data["specialist"]}
 
 
 def _complete(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.complete_document(request.user, document.pk, version=data["version"],
-                               result=data["result"],
-                               reply_number_symbol=data["reply_number_symbol"],
-                               files=data["files"])
+    services.complete_document(
+        request.user,
+        document.pk,
+        version=data["version"],
+        result=data["result"],
+        reply_number_symbol=data["reply_number_symbol"],
+        files=data["files"],
+    )
     return _("Handling completed.")
 
 
 def _complete_part(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.complete_part(request.user, document.pk, assignment_id=data["assignment"],
-                           result=data["result"])
+    services.complete_part(
+        request.user, document.pk, assignment_id=data["assignment"], result=data["result"]
+    )
     return _("Your part is recorded as done.")
 
 
 def _request_extension(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.request_extension(request.user, document.pk, assignment_id=data["assignment"],
-                               requested_deadline=data["requested_deadline"],
-                               reason=data["reason"])
+    services.request_extension(
+        request.user,
+        document.pk,
+        assignment_id=data["assignment"],
+        requested_deadline=data["requested_deadline"],
+        reason=data["reason"],
+    )
     return _("Extension requested.")
 
 
 def _decide_extension(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
     grant = data["decision"] == "grant"
-    services.decide_extension(request.user, document.pk, extension_id=data["extension"],
-                              grant=grant, note=data["note"])
+    services.decide_extension(
+        request.user, document.pk, extension_id=data["extension"], grant=grant, note=data["note"]
+    )
     return _("Extension granted.") if grant else _("Extension refused.")
 
 
 def _reopen(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.reopen_document(request.user, document.pk, version=data["version"],
-                             reason=data["reason"])
+    services.reopen_document(
+        request.user, document.pk, version=data["version"], reason=data["reason"]
+    )
     return _("Document reopened.")
 
 
 def _cancel(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
-    services.cancel_registration(request.user, document.pk, version=data["version"],
-                                 reason=data["reason"])
+    services.cancel_registration(
+        request.user, document.pk, version=data["version"], reason=data["reason"]
+    )
     return _("Registration cancelled; the number stays in the register, marked cancelled.")
 
 
@@ -219,10 +266,18 @@ ACTIONS: dict[str, tuple[type, Callable[[HttpRequest], str | None], ActionHandle
     "return": (forms.ReasonForm, _prefixed("return"), _return, "return_form"),
     "pass_on": (forms.PassOnForm, _row_prefix("assignment", "pass"), _pass_on, ""),
     "complete": (forms.CompleteForm, lambda r: None, _complete, "complete_form"),
-    "complete_part": (forms.CompletePartForm, _row_prefix("assignment", "part"),
-                      _complete_part, ""),
-    "request_extension": (forms.ExtensionRequestForm, _row_prefix("assignment", "ext"),
-                          _request_extension, ""),
+    "complete_part": (
+        forms.CompletePartForm,
+        _row_prefix("assignment", "part"),
+        _complete_part,
+        "",
+    ),
+    "request_extension": (
+        forms.ExtensionRequestForm,
+        _row_prefix("assignment", "ext"),
+        _request_extension,
+        "",
+    ),
     "decide_extension": (forms.ExtensionDecisionForm, lambda r: None, _decide_extension, ""),
     "reopen": (forms.ReasonForm, _prefixed("reopen"), _reopen, "reopen_form"),
     "cancel": (forms.ReasonForm, _prefixed("cancel"), _cancel, "cancel_form"),

@@ -101,7 +101,7 @@ def _register_concurrently(workers: int, per_worker: int) -> list[int]:
                 document = register(clerk, files=0)
                 with lock:
                     numbers.append(document.register_number)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
         finally:
             close_old_connections()
@@ -131,4 +131,3 @@ def test_concurrent_registration_on_the_configured_database():
     # On SQLite the IMMEDIATE transaction mode serialises the writers.
     numbers = _register_concurrently(workers=8, per_worker=3)
     assert sorted(numbers) == list(range(1, 25))
-

@@ -14,8 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, **options) -> None:
-        created = load_demo(documents=options["documents"], days=options["days"],
-                            seed=options["seed"])
+        created = load_demo(
+            documents=options["documents"], days=options["days"], seed=options["seed"]
+        )
         if created:
             self.stdout.write(self.style.SUCCESS("Demo agency created."))
         else:
