@@ -61,4 +61,4 @@ check-deploy: install
 	DEBUG=0 SECRET_KEY=$$(head -c 48 /dev/urandom | base64) ALLOWED_HOSTS=eoffice.example.gov.vn $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) .tools var/test-eoffice.sqlite3 test-artifacts
+	rm -rf $(VENV) .tools var/test-eoffice-*.sqlite3* test-artifacts

@@ -66,7 +66,9 @@ class IncomingRegistrationForm(forms.Form):
         label=_("Document date"), widget=DATE_WIDGET, input_formats=["%Y-%m-%d", "%d/%m/%Y"]
     )
     doc_type = forms.ModelChoiceField(
-        label=_("Document type"), queryset=DocumentType.objects.filter(is_active=True)
+        label=_("Document type"),
+        queryset=DocumentType.objects.filter(is_active=True),
+        empty_label="—",
     )
     summary = forms.CharField(
         label=_("Summary"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})

@@ -12,11 +12,16 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
+from documents.errors import DocumentError
 from documents.models import Register
 
 
-class RegisterLocked(Exception):
-    pass
+class RegisterLocked(DocumentError):
+    def __init__(self, register_name: str) -> None:
+        super().__init__(
+            _("%(register)s is locked and takes no new entries; ask the administrator.")
+            % {"register": register_name}
+        )
 
 
 def get_or_create_register(kind: str, year: int, *, confidential: bool) -> Register:

@@ -13,16 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from documents.errors import DocumentError
 from documents.models import Attachment, Document, DocumentEvent, DocumentType, Register
 from documents.numbering import allocate_number, get_or_create_register
 from documents.permissions import grant_view_to_user
 from documents.text import fold, nfc, number_symbol_key
 from documents.uploads import CheckedFile
 from eoffice.models import User
-
-
-class DocumentError(Exception):
-    """A refused action; the message is for the user."""
 
 
 class PossibleDuplicate(DocumentError):

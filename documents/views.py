@@ -8,11 +8,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
 from documents.forms import IncomingRegistrationForm
 from documents.models import Attachment
-from documents.permissions import get_document_for_user
+from documents.permissions import get_document_for_user, visible_documents
 from documents.services import (
     DocumentError,
     IncomingData,
@@ -36,7 +37,8 @@ def register_incoming_view(request: HttpRequest) -> HttpResponse:
     if not request.user.is_clerk:
         raise PermissionDenied
     form = IncomingRegistrationForm(request.POST or None, request.FILES or None)
-    duplicates = []
+    duplicates: list = []
+    visible_ids: set[int] = set()
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         incoming = IncomingData(
@@ -60,6 +62,7 @@ def register_incoming_view(request: HttpRequest) -> HttpResponse:
             )
         except PossibleDuplicate as duplicate:
             duplicates = duplicate.existing
+            visible_ids = _visible_ids(request.user, duplicates)
             form.add_error(
                 "confirm_duplicate",
                 _(
@@ -84,6 +87,7 @@ def register_incoming_view(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "duplicates": duplicates,
+            "visible_ids": visible_ids,
             "previous_files": [f.name for f in request.FILES.getlist("files")],
         },
         status=status,
@@ -104,11 +108,25 @@ def duplicate_check(request: HttpRequest) -> HttpResponse:
         duplicates = find_possible_duplicates(
             data["sender_name"], data["number_symbol"], data["issued_on"]
         )
-    return render(request, "documents/_duplicates.html", {"duplicates": duplicates})
+    return render(
+        request,
+        "documents/_duplicates.html",
+        {"duplicates": duplicates, "visible_ids": _visible_ids(request.user, duplicates)},
+    )
+
+
+def _visible_ids(user, documents) -> set[int]:
+    """A possible duplicate the clerk may not open is announced without its details."""
+    return set(
+        visible_documents(user)
+        .filter(pk__in=[d.pk for d in documents])
+        .values_list("pk", flat=True)
+    )
 
 
 @login_required
 @require_GET
+@xframe_options_sameorigin
 def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
     document = get_document_for_user(request.user, pk)
     try:
@@ -116,7 +134,10 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     except Attachment.DoesNotExist as exc:
         raise Http404 from exc
     inline = attachment.is_pdf and request.GET.get("download") != "1"
-    record_download(document, request.user, attachment)
+    # The preview on the document page is part of reading it; opening or saving the file is
+    # a download and goes into the history.
+    if request.GET.get("preview") != "1":
+        record_download(document, request.user, attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=not inline,

@@ -8,10 +8,12 @@ With no configuration at all eoffice runs embedded: SQLite and uploaded files un
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +34,9 @@ def _embedded_secret_key() -> str:
 
 
 SECRET_KEY = env_str("SECRET_KEY")
+if "SECRET_KEY" in os.environ and not SECRET_KEY.strip():
+    # An empty line in an env file must not silently turn the embedded (DEBUG) mode on.
+    raise ImproperlyConfigured("SECRET_KEY is set but empty")
 EMBEDDED = not SECRET_KEY
 if EMBEDDED:
     SECRET_KEY = _embedded_secret_key()
@@ -87,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "eoffice.context_processors.layout",
+                "realtime.context_processors.notices",
             ],
         },
     },
@@ -112,7 +118,9 @@ else:
                 "timeout": 30,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            "TEST": {"NAME": VAR_DIR / "test-eoffice.sqlite3"},
+            # A file, not memory: the tests run several threads and processes against it.
+            # One per test run, so that two runs side by side do not share it.
+            "TEST": {"NAME": VAR_DIR / f"test-eoffice-{os.getpid()}.sqlite3"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -171,7 +179,11 @@ STORAGES = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # Static files are read by the web server: world-readable, unlike uploads.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
+        "OPTIONS": {"file_permissions_mode": 0o644, "directory_permissions_mode": 0o755},
+    },
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -181,7 +193,7 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # --- Security ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the PDF preview frames our own download view
+X_FRAME_OPTIONS = "DENY"  # the attachment view alone allows its own origin (PDF preview)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS

@@ -13,6 +13,7 @@ admin.site.site_title = "eoffice"
 urlpatterns = [
     path("", include("routing.urls")),
     path("", include("documents.urls")),
+    path("", include("realtime.urls")),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -2,4 +2,10 @@
 
 from __future__ import annotations
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from realtime.consumers import NoticeConsumer
+
+websocket_urlpatterns = [
+    path("ws/", NoticeConsumer.as_asgi()),
+]

@@ -16,6 +16,12 @@ from routing.calendar import add_working_days
 from routing.services import Target
 
 DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y"]
+REGISTER_SORTS = [
+    ("", _("Newest arrivals first")),
+    ("received", _("Oldest arrivals first")),
+    ("deadline", _("Nearest deadline first")),
+    ("number", _("Arrival number")),
+]
 
 
 class ActionForm(forms.Form):
@@ -30,8 +36,19 @@ class ReasonForm(ActionForm):
     )
 
 
+class ReopenForm(ReasonForm):
+    deadline = forms.DateField(
+        label=_("New handling deadline"),
+        required=False,
+        widget=DATE_WIDGET,
+        input_formats=DATE_INPUTS,
+    )
+
+
 class SubmitForm(ActionForm):
-    leader = forms.ModelChoiceField(label=_("Leader"), queryset=User.objects.none())
+    leader = forms.ModelChoiceField(
+        label=_("Leader"), queryset=User.objects.none(), empty_label="—"
+    )
     note = forms.CharField(
         label=_("Note for the leader"),
         required=False,
@@ -135,7 +152,9 @@ class DirectionForm(ActionForm):
 
 class PassOnForm(ActionForm):
     assignment = forms.IntegerField(widget=forms.HiddenInput)
-    specialist = forms.ModelChoiceField(label=_("Specialist"), queryset=User.objects.none())
+    specialist = forms.ModelChoiceField(
+        label=_("Specialist"), queryset=User.objects.none(), empty_label="—"
+    )
     deadline = forms.DateField(
         label=_("Handling deadline"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
     )
@@ -222,6 +241,7 @@ class RegisterFilterForm(forms.Form):
     department = forms.ModelChoiceField(
         label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
     )
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=REGISTER_SORTS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

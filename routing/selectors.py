@@ -80,6 +80,15 @@ class RegisterFilter:
     sender: str = ""
     state: str = ""
     department: Department | None = None
+    sort: str = ""
+
+
+REGISTER_ORDERINGS = {
+    "": ("-received_at", "-pk"),
+    "received": ("received_at", "pk"),
+    "deadline": (F("deadline").asc(nulls_last=True), "-received_at", "-pk"),
+    "number": ("-register__year", "register__is_confidential", "register_number"),
+}
 
 
 def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet[Document]:
@@ -116,5 +125,5 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
         documents.annotate(**_lead_assignee_annotations())
         .annotate(recipient=Coalesce("lead_department_name", "lead_user_name"))
         .select_related("doc_type", "register")
-        .order_by("-received_at", "-pk")
+        .order_by(*REGISTER_ORDERINGS.get(filters.sort, REGISTER_ORDERINGS[""]))
     )

@@ -24,6 +24,13 @@ from documents.services import add_attachment, files_removed_on_failure, record_
 from documents.uploads import CheckedFile
 from eoffice.models import Department, User
 from routing.models import Assignment, DeadlineExtension, Direction
+from routing.notices import (
+    assignment_holders,
+    directing_leaders,
+    followers,
+    notify_assigned,
+    notify_people,
+)
 from routing.rules import RouteView
 from routing.workflow import ACTION_LABELS, Action, is_legal, next_state
 
@@ -172,6 +179,7 @@ def submit_to_leader(
             note=_("To %(leader)s. %(note)s") % {"leader": leader.title, "note": note},
             leader_id=leader.pk,
         )
+        notify_people([leader], "document_to_direct", document, clerk)
     return document
 
 
@@ -209,13 +217,22 @@ def direct_document(
         Assignment.objects.filter(
             document=document, role=Role.DIRECT, state__in=Assignment.OPEN_STATES
         ).update(state=Assignment.State.DONE, completed_at=timezone.now(), completed_by=leader)
-        _assign(document, leader, Role.LEAD, lead, deadline=deadline, direction=direction)
+        assigned = [
+            _assign(document, leader, Role.LEAD, lead, deadline=deadline, direction=direction)
+        ]
         for target in coordinators:
-            _assign(
-                document, leader, Role.COORDINATE, target, deadline=deadline, direction=direction
+            assigned.append(
+                _assign(
+                    document,
+                    leader,
+                    Role.COORDINATE,
+                    target,
+                    deadline=deadline,
+                    direction=direction,
+                )
             )
         for target in informed:
-            _assign(document, leader, Role.INFORM, target, direction=direction)
+            assigned.append(_assign(document, leader, Role.INFORM, target, direction=direction))
         document.deadline = deadline
         _move(
             document,
@@ -228,6 +245,7 @@ def direct_document(
             informed=[str(t) for t in informed],
             deadline=deadline.isoformat() if deadline else None,
         )
+        notify_assigned(document, leader, assigned)
     return direction
 
 
@@ -237,9 +255,11 @@ def return_to_clerk(user: User, document_id: int, *, version: int | None, reason
     if not reason:
         raise RoutingError(_("Say why the document is returned."))
     with transaction.atomic():
-        document, _route = _begin(user, document_id, Action.RETURN, version)
+        document, route = _begin(user, document_id, Action.RETURN, version)
+        submitters = [a.assigned_by for a in route.held_with_role(Role.DIRECT)]
         _close_open(document, Role.DIRECT)
         _move(document, user, Action.RETURN, Event.RETURNED, note=reason)
+        notify_people(submitters, "document_returned", document, user, reason=reason)
     return document
 
 
@@ -294,6 +314,7 @@ def pass_on(
             assignment_id=child.pk,
             deadline=deadline.isoformat() if deadline else None,
         )
+        notify_assigned(document, head, [child])
     return child
 
 
@@ -324,6 +345,14 @@ def complete_part(user: User, document_id: int, *, assignment_id: int, result: s
             raise DocumentMovedOn
         _finish_chain(assignment, user, result)
         record_event(document, user, Event.PART_DONE, note=result, assignment_id=assignment.pk)
+        lead_holders = [
+            holder
+            for lead in Assignment.objects.filter(
+                document=document, role=Role.LEAD, state__in=Assignment.OPEN_STATES
+            ).select_related("assignee_user", "assignee_department")
+            for holder in assignment_holders(lead)
+        ]
+        notify_people(lead_holders, "part_completed", document, user)
 
 
 def complete_document(
@@ -361,16 +390,27 @@ def complete_document(
             note=result,
             reply_number_symbol=document.reply_number_symbol,
         )
+        notify_people(directing_leaders(document), "document_completed", document, user)
     return document
 
 
 def reopen_document(
-    leader: User, document_id: int, *, version: int | None, reason: str
+    leader: User,
+    document_id: int,
+    *,
+    version: int | None,
+    reason: str,
+    deadline: date | None = None,
 ) -> Document:
-    """A leader who directed the document reopens it; the last lead handler holds it again."""
+    """A leader who directed the document reopens it; the last lead handler holds it again.
+
+    A new deadline, when given, applies to the reopened work and to the document.
+    """
     reason = reason.strip()
     if not reason:
         raise RoutingError(_("Say why the document is reopened."))
+    if deadline is not None and deadline < timezone.localdate():
+        raise RoutingError(_("The handling deadline cannot be in the past."))
     with transaction.atomic():
         document, _route = _begin(leader, document_id, Action.REOPEN, version)
         last_lead = (
@@ -378,18 +418,24 @@ def reopen_document(
             .order_by("-completed_at", "-pk")
             .first()
         )
-        if last_lead is not None:
-            last_lead.state = Assignment.State.IN_PROGRESS
-            last_lead.completed_at = None
-            last_lead.save(update_fields=["state", "completed_at"])
-            parent = last_lead.parent
-            while parent is not None:
-                parent.state = Assignment.State.PASSED_ON
-                parent.completed_at = None
-                parent.save(update_fields=["state", "completed_at"])
-                parent = parent.parent
+        current: Assignment | None = last_lead
+        while current is not None:
+            current.state = (
+                Assignment.State.IN_PROGRESS if current is last_lead else Assignment.State.PASSED_ON
+            )
+            current.completed_at = None
+            if deadline is not None:
+                current.deadline = deadline
+            current.save(update_fields=["state", "completed_at", "deadline"])
+            current = current.parent
+        if deadline is not None:
+            document.deadline = deadline
         document.completed_at = None
         _move(document, leader, Action.REOPEN, Event.REOPENED, note=reason)
+        if last_lead is not None:
+            notify_people(
+                assignment_holders(last_lead), "document_reopened", document, leader, reason=reason
+            )
     return document
 
 
@@ -423,6 +469,15 @@ def request_extension(
         )
         if assignment is None:
             raise ActionNotAllowed(_("You cannot ask for an extension of this work."))
+        parent = assignment.parent
+        if parent is not None and parent.deadline and requested_deadline > parent.deadline:
+            raise RoutingError(
+                _(
+                    "The department's own deadline is %(date)s; the department head must "
+                    "first obtain a longer one."
+                )
+                % {"date": date_format(parent.deadline, "SHORT_DATE_FORMAT")}
+            )
         if requested_deadline <= assignment.deadline:
             raise RoutingError(
                 _("The new deadline must be later than the current one, %(date)s.")
@@ -441,6 +496,13 @@ def request_extension(
             Event.EXTENSION_REQUESTED,
             note=reason,
             extension_id=extension.pk,
+            requested_deadline=requested_deadline.isoformat(),
+        )
+        notify_people(
+            [assignment.assigned_by],
+            "extension_requested",
+            document,
+            user,
             requested_deadline=requested_deadline.isoformat(),
         )
     return extension
@@ -479,6 +541,13 @@ def decide_extension(
             extension_id=extension.pk,
             requested_deadline=extension.requested_deadline.isoformat(),
         )
+        notify_people(
+            [extension.requested_by],
+            "extension_granted" if grant else "extension_refused",
+            document,
+            user,
+            requested_deadline=extension.requested_deadline.isoformat(),
+        )
     return extension
 
 
@@ -488,7 +557,9 @@ def add_comment(user: User, document_id: int, text: str) -> DocumentEvent:
         raise RoutingError(_("Write the comment."))
     with transaction.atomic():
         document, _route = _begin(user, document_id, Action.COMMENT, None)
-        return record_event(document, user, Event.COMMENTED, note=text)
+        event = record_event(document, user, Event.COMMENTED, note=text)
+        notify_people(followers(document), "comment", document, user, event_id=event.pk)
+    return event
 
 
 def mark_read(user: User, document: Document) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.utils import translation
 
 from tests.builders import People, make_people
 
@@ -18,6 +19,13 @@ def pytest_collection_modifyitems(config, items):
     # In CI nothing that needs PostgreSQL or Redis may be skipped.
     if os.environ.get("CI") and not (POSTGRES and REDIS):
         raise pytest.UsageError("CI must set DATABASE_URL and REDIS_URL")
+
+
+@pytest.fixture(autouse=True)
+def _vietnamese():
+    """Every test starts in the default language; a request may have switched the thread's."""
+    with translation.override("vi"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from documents.models import Document, DocumentEvent
 from documents.permissions import get_document_for_user
 from eoffice.http import is_htmx
+from realtime import services as notice_services
 from routing import forms, services
 from routing.models import Assignment, DeadlineExtension, Direction
 from routing.presenters import assignment_rows
@@ -107,7 +108,8 @@ def _action_forms(
         (Action.CANCEL, "cancel_form"),
     ):
         if action in actions:
-            result[name] = forms.ReasonForm(initial=initial, prefix=action.value)
+            form_class = forms.ReopenForm if action == Action.REOPEN else forms.ReasonForm
+            result[name] = form_class(initial=initial, prefix=action.value)
     return result
 
 
@@ -135,6 +137,7 @@ def _render_detail(
 def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
     document = get_document_for_user(request.user, pk)
     services.mark_read(request.user, document)
+    notice_services.mark_read(request.user, document=document)
     return _render_detail(request, document)
 
 
@@ -234,7 +237,11 @@ def _decide_extension(request: HttpRequest, document: Document, data: dict[str, 
 
 def _reopen(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.reopen_document(
-        request.user, document.pk, version=data["version"], reason=data["reason"]
+        request.user,
+        document.pk,
+        version=data["version"],
+        reason=data["reason"],
+        deadline=data["deadline"],
     )
     return _("Document reopened.")
 
@@ -279,7 +286,7 @@ ACTIONS: dict[str, tuple[type, Callable[[HttpRequest], str | None], ActionHandle
         "",
     ),
     "decide_extension": (forms.ExtensionDecisionForm, lambda r: None, _decide_extension, ""),
-    "reopen": (forms.ReasonForm, _prefixed("reopen"), _reopen, "reopen_form"),
+    "reopen": (forms.ReopenForm, _prefixed("reopen"), _reopen, "reopen_form"),
     "cancel": (forms.ReasonForm, _prefixed("cancel"), _cancel, "cancel_form"),
     "comment": (forms.CommentForm, lambda r: None, _comment, "comment_form"),
 }

@@ -484,3 +484,38 @@ def test_two_clerks_submit_the_same_document_one_wins_on_postgresql():
     )
     assert sum(isinstance(o, DocumentMovedOn) for o in outcomes) == 1, outcomes
     assert Assignment.objects.filter(document=document, role=Assignment.Role.DIRECT).count() == 1
+
+
+def test_reopen_with_a_new_deadline(people):
+    document = passed_on(people)
+    services.complete_document(people.specialist, document.pk, version=None, result="Xong")
+    services.reopen_document(
+        people.leader, document.pk, version=None, reason="Bổ sung", deadline=future(4)
+    )
+    document.refresh_from_db()
+    child = Assignment.objects.get(parent=lead_assignment(document))
+    assert (document.deadline, child.deadline, lead_assignment(document).deadline) == (
+        future(4),
+        future(4),
+        future(4),
+    )
+
+
+def test_specialist_cannot_be_extended_past_the_department_deadline(people):
+    document = passed_on(people)  # department: +10 days, specialist: +7 days
+    child = Assignment.objects.get(parent=lead_assignment(document))
+    with pytest.raises(RoutingError, match=future(10).strftime("%d/%m/%Y")):
+        services.request_extension(
+            people.specialist,
+            document.pk,
+            assignment_id=child.pk,
+            requested_deadline=future(11),
+            reason="Cần thêm thời gian",
+        )
+    services.request_extension(
+        people.specialist,
+        document.pk,
+        assignment_id=child.pk,
+        requested_deadline=future(10),
+        reason="Cần thêm thời gian",
+    )

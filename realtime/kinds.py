@@ -1,0 +1,51 @@
+"""The kinds of notice and how each reads; routing decides when each is raised."""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+from django.utils.translation import gettext_lazy as _
+
+NoticeKind = Literal[
+    "document_to_direct",
+    "document_assigned",
+    "document_returned",
+    "document_completed",
+    "part_completed",
+    "document_reopened",
+    "extension_requested",
+    "extension_granted",
+    "extension_refused",
+    "comment",
+    "deadline_soon",
+    "deadline_today",
+    "deadline_overdue",
+    "reminder",
+]
+
+NOTICE_LABELS: dict[str, str] = {
+    "document_to_direct": _("A document waits for your direction"),
+    "document_assigned": _("A document was assigned to you"),
+    "document_returned": _("A document was returned to the clerks"),
+    "document_completed": _("A document you directed has been handled"),
+    "part_completed": _("A coordinating unit reported its part"),
+    "document_reopened": _("A document was reopened"),
+    "extension_requested": _("An extension is asked of you"),
+    "extension_granted": _("Your extension was granted"),
+    "extension_refused": _("Your extension was refused"),
+    "comment": _("New comment on a document you follow"),
+    "deadline_soon": _("Deadline in two days"),
+    "deadline_today": _("Deadline today"),
+    "deadline_overdue": _("Handling is overdue"),
+    "reminder": _("Reminder from a leader"),
+}
+
+
+class NoticeEvent(TypedDict):
+    """What a websocket carries: ids and a kind, never document content."""
+
+    type: Literal["notice"]
+    id: int
+    seq: int
+    kind: str
+    document_id: int | None

@@ -1,0 +1,24 @@
+"""Open websockets follow the session: closed at logout and when an account is deactivated."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from eoffice.models import User
+from realtime.services import close_session_sockets, close_user_sockets
+
+
+@receiver(user_logged_out)
+def close_sockets_of_session(sender, request, user, **kwargs) -> None:
+    if request is not None and request.session.session_key:
+        close_session_sockets(request.session.session_key)
+
+
+@receiver(post_save, sender=User)
+def close_sockets_of_deactivated_user(sender, instance: User, **kwargs) -> None:
+    if not instance.is_active:
+        user_id = instance.pk
+        transaction.on_commit(lambda: close_user_sockets(user_id), robust=True)
