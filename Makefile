@@ -39,6 +39,9 @@ demo: install
 	$(PY) manage.py load_demo
 	@echo
 	@echo "eoffice demo: http://127.0.0.1:8000  (Ctrl+C stops it)"
+	@# The deadline-reminder job runs beside the server, every 5 minutes, and stops with it.
+	DEBUG=0 HTTPS=0 $(PY) manage.py send_deadline_reminders --every 300 & reminders=$$!; \
+	trap 'kill $$reminders 2>/dev/null' EXIT INT TERM; \
 	DEBUG=0 HTTPS=0 $(VENV)/bin/daphne -e tcp:port=8000:interface=127.0.0.1:backlog=1024 eoffice.asgi:application
 
 serve: install

@@ -17,7 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
-from eoffice.env import env_bool, env_int, env_list, env_str
+from eoffice.env import env_bool, env_int, env_int_list, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("EOFFICE_VAR_DIR", str(BASE_DIR / "var")))
@@ -106,6 +106,9 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
         )
     }
+    # One test database per test run, so that runs side by side (CI beside a developer's)
+    # never share one.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 else:
     DATABASES = {
         "default": {
@@ -220,6 +223,8 @@ SECURE_CSP = {
 # Due-soon window for the deadline badge of "Việc cần xử lý" (calendar days, today included).
 EOFFICE_DUE_SOON_DAYS = env_int("DUE_SOON_DAYS", 2, minimum=0)
 EOFFICE_PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
+# Days before a deadline on which lead handlers are reminded (the day itself always is).
+EOFFICE_REMINDER_DAYS = env_int_list("REMINDER_DAYS", [2])
 
 LOGGING = {
     "version": 1,

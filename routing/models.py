@@ -185,3 +185,27 @@ class DeadlineExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requested_deadline:%d/%m/%Y} ({self.get_state_display()})"
+
+
+class DeadlineReminder(models.Model):
+    """A reminder that was sent: the unique row is the claim that makes it go out once."""
+
+    class Kind(models.TextChoices):
+        SOON = "soon", _("Due soon")
+        TODAY = "today", _("Due today")
+        OVERDUE = "overdue", _("Overdue")
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    deadline = models.DateField()
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "kind", "deadline"], name="reminder_once_per_deadline"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assignment_id} {self.kind} {self.deadline:%d/%m/%Y}"
