@@ -50,7 +50,10 @@ class UserAdmin(BaseUserAdmin):
     ordering = ["full_name"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Person"), {"fields": ("full_name", "email", "department", "position", "roles")}),
+        (
+            _("Person"),
+            {"fields": ("full_name", "email", "department", "position", "roles", "email_notices")},
+        ),
         (
             _("Access"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

@@ -152,6 +152,11 @@ class User(AbstractUser):
         verbose_name=_("position"),
     )
     roles = models.ManyToManyField(Role, blank=True, related_name="users", verbose_name=_("roles"))
+    email_notices = models.BooleanField(
+        _("daily e-mail of unread notices"),
+        default=False,
+        help_text=_("Once a day, an e-mail listing the notices not yet read."),
+    )
 
     REQUIRED_FIELDS = ["email", "full_name"]
 

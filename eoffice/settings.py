@@ -99,33 +99,27 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL")
-if DATABASE_URL:
-    DATABASES = {
-        "default": dj_database_url.parse(
-            DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
-        )
+DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'eoffice.sqlite3'}"
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # SQLite ignores SELECT ... FOR UPDATE: IMMEDIATE transactions take the write lock at
+        # BEGIN, so counters and state checks are serialised between processes.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # One test database per test run, so that runs side by side (CI beside a developer's)
-    # never share one.
-    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+    # A file, not memory: the tests run several threads and processes against it.
+    test_name = str(VAR_DIR / f"test-eoffice-{os.getpid()}.sqlite3")
 else:
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "eoffice.sqlite3",
-            "OPTIONS": {
-                # SQLite ignores SELECT ... FOR UPDATE: IMMEDIATE transactions take the write
-                # lock at BEGIN, so counters and state checks are serialised between processes.
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-            # A file, not memory: the tests run several threads and processes against it.
-            # One per test run, so that two runs side by side do not share it.
-            "TEST": {"NAME": VAR_DIR / f"test-eoffice-{os.getpid()}.sqlite3"},
-        }
-    }
+    test_name = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
+# One test database per test run, so that runs side by side (CI beside a developer's) never
+# share one.
+DATABASES["default"]["TEST"] = {"NAME": test_name}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------
@@ -225,6 +219,22 @@ EOFFICE_DUE_SOON_DAYS = env_int("DUE_SOON_DAYS", 2, minimum=0)
 EOFFICE_PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
 # Days before a deadline on which lead handlers are reminded (the day itself always is).
 EOFFICE_REMINDER_DAYS = env_int_list("REMINDER_DAYS", [2])
+
+# --- E-mail (the daily digest of unread notices) ----------------------------------------
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if EMBEDDED
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "eoffice <eoffice@localhost>")
+# Links in e-mails have no request to take the host from.
+EOFFICE_BASE_URL = env_str("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

@@ -6,6 +6,15 @@ Protocol (JSON text frames):
   server → {"type": "notice", "id", "seq", "kind", "document_id"}
   server → {"type": "read"}                    notices were marked read elsewhere
   server → {"type": "ready", "last_seq": 57}   the replay after "hello" is complete
+  client → {"type": "watch", "document_id": 12} the page shows this document: tell it of
+                                               changes (joined only if the user may see it)
+  server → {"type": "document", "document_id", "change"}
+                                               the watched document changed ("state" or
+                                               "comment"); the page re-reads what it shows
+  server → {"type": "message", "conversation_id", "message_id"}
+                                               a new message in one of the user's
+                                               conversations (ids only; not replayed: the
+                                               page re-reads the conversation on reload)
 Anything else, or a frame above MAX_FRAME bytes, closes the socket with 4400 / 1009.
 """
 
@@ -18,7 +27,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from realtime.push import session_group, user_group
+from documents.permissions import visible_documents
+from realtime.push import document_group, session_group, user_group
 from realtime.selectors import list_notices_after
 
 logger = logging.getLogger(__name__)
@@ -57,11 +67,13 @@ class NoticeConsumer(AsyncWebsocketConsumer):
         for group in self.my_groups:
             await self.channel_layer.group_add(group, self.channel_name)
         self.last_sent_seq: int | None = None  # None until the client said hello
+        self.watched_group: str | None = None
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "my_groups", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in [*getattr(self, "my_groups", []), getattr(self, "watched_group", None)]:
+            if group:
+                await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if bytes_data is not None or text_data is None:
@@ -84,8 +96,33 @@ class NoticeConsumer(AsyncWebsocketConsumer):
                 await self.close(code=CLOSE_BAD_MESSAGE)
                 return
             await self._replay(last_seq)
+        elif kind == "watch":
+            document_id = message.get("document_id")
+            if not isinstance(document_id, int) or isinstance(document_id, bool) or document_id < 1:
+                await self.close(code=CLOSE_BAD_MESSAGE)
+                return
+            await self._watch(document_id)
         else:
             await self.close(code=CLOSE_BAD_MESSAGE)
+
+    async def _watch(self, document_id: int) -> None:
+        """Follow one document's changes; a document the user may not see is ignored."""
+        if self.watched_group:
+            await self.channel_layer.group_discard(self.watched_group, self.channel_name)
+            self.watched_group = None
+        may_see = await database_sync_to_async(
+            lambda: visible_documents(self.scope["user"]).filter(pk=document_id).exists()
+        )()
+        if may_see:
+            self.watched_group = document_group(document_id)
+            await self.channel_layer.group_add(self.watched_group, self.channel_name)
+
+    async def document_changed(self, event: dict[str, Any]) -> None:
+        await self.send(
+            text_data=json.dumps(
+                {"type": "document", "document_id": event["document_id"], "change": event["change"]}
+            )
+        )
 
     async def _replay(self, last_seq: int, *, announce: bool = True) -> None:
         """Send what the client missed; live notices wait in this consumer's queue meanwhile."""
@@ -116,6 +153,18 @@ class NoticeConsumer(AsyncWebsocketConsumer):
         await self.send(
             text_data=json.dumps(
                 {k: event[k] for k in ("type", "id", "seq", "kind", "document_id")}
+            )
+        )
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        # Ids only: the page fetches the message through a view that checks membership.
+        await self.send(
+            text_data=json.dumps(
+                {
+                    "type": "message",
+                    "conversation_id": event["conversation_id"],
+                    "message_id": event["message_id"],
+                }
             )
         )
 

@@ -21,6 +21,7 @@ NoticeKind = Literal[
     "deadline_today",
     "deadline_overdue",
     "reminder",
+    "mention",
 ]
 
 NOTICE_LABELS: dict[str, str] = {
@@ -38,6 +39,7 @@ NOTICE_LABELS: dict[str, str] = {
     "deadline_today": _("Deadline today"),
     "deadline_overdue": _("Handling is overdue"),
     "reminder": _("Reminder from a leader"),
+    "mention": _("You were mentioned in a message"),
 }
 
 
@@ -49,3 +51,11 @@ class NoticeEvent(TypedDict):
     seq: int
     kind: str
     document_id: int | None
+
+
+class ChatMessageEvent(TypedDict):
+    """A new message in a conversation: ids only; the page fetches the text it may see."""
+
+    type: Literal["chat.message"]
+    conversation_id: int
+    message_id: int

@@ -63,3 +63,21 @@ class NoticeCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.last_seq}"
+
+
+# Messaging lives in its own module; importing it here registers its models with the app.
+from realtime.messaging_models import (  # noqa: E402
+    Conversation,
+    Membership,
+    Message,
+    MessageAttachment,
+)
+
+__all__ = [
+    "Conversation",
+    "Membership",
+    "Message",
+    "MessageAttachment",
+    "Notice",
+    "NoticeCounter",
+]

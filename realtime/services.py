@@ -13,7 +13,7 @@ from documents.models import Document
 from eoffice.models import User
 from realtime.kinds import NoticeEvent, NoticeKind
 from realtime.models import Notice, NoticeCounter
-from realtime.push import send_to_groups, session_group, user_group
+from realtime.push import document_group, send_to_groups, session_group, user_group
 
 
 def _next_seqs(user_ids: list[int]) -> dict[int, int]:
@@ -110,3 +110,19 @@ def close_user_sockets(user_id: int) -> None:
 
 def close_session_sockets(session_key: str) -> None:
     send_to_groups([(session_group(session_key), {"type": "session.close"})])
+
+
+def announce_document_change(document: Document, change: str) -> None:
+    """After commit, tell pages showing the document that it changed (ids only)."""
+    document_id = document.pk
+    transaction.on_commit(
+        lambda: send_to_groups(
+            [
+                (
+                    document_group(document_id),
+                    {"type": "document.changed", "document_id": document_id, "change": change},
+                )
+            ]
+        ),
+        robust=True,
+    )

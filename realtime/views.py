@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -38,6 +39,13 @@ def open_notice(request: HttpRequest, pk: int) -> HttpResponse:
     services.mark_read(request.user, [notice.pk])
     if notice.document_id:
         return redirect("incoming-detail", pk=notice.document_id)
+    conversation_id, seq = notice.data.get("conversation_id"), notice.data.get("seq")
+    if isinstance(conversation_id, int):
+        # A mention: the conversation, ending at the message (404 if no longer a member).
+        target = reverse("conversation-detail", args=[conversation_id])
+        if isinstance(seq, int):
+            target += f"?before={seq + 1}#message-{notice.data.get('message_id')}"
+        return redirect(target)
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return redirect(target)

@@ -502,21 +502,22 @@ class DemoBuilder:
         child = Assignment.objects.get(parent=lead)
         late = rng.random() < 0.15
         if rng.random() < 0.1:
+            # The department asks the leader for more time for the whole work.
             moment = self._working_moment(moment, rng.uniform(4, 30))
-            if moment < now and child.deadline >= timezone.localdate(moment):
+            if moment < now and lead.deadline >= timezone.localdate(moment):
                 with self._at(moment):
                     extension = services.request_extension(
-                        specialist,
+                        head,
                         document.pk,
-                        assignment_id=child.pk,
-                        requested_deadline=child.deadline + timedelta(days=7),
+                        assignment_id=lead.pk,
+                        requested_deadline=lead.deadline + timedelta(days=7),
                         reason="Cần thêm thời gian lấy ý kiến các xã, thị trấn.",
                     )
                 moment = self._working_moment(moment, rng.uniform(2, 20))
                 if moment < now:
                     with self._at(moment):
                         services.decide_extension(
-                            head,
+                            leader,
                             document.pk,
                             extension_id=extension.pk,
                             grant=rng.random() < 0.8,

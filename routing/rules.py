@@ -29,17 +29,23 @@ class RouteView:
     user: User
     document: Document
     held: list[Assignment] = field(default_factory=list)
+    # Work the user passed on: still theirs to answer for (they may ask for more time).
+    delegated: list[Assignment] = field(default_factory=list)
     extensions_to_decide: list[DeadlineExtension] = field(default_factory=list)
     has_directed: bool = False
 
     @classmethod
     def load(cls, user: User, document: Document) -> RouteView:
-        held = list(
-            Assignment.objects.filter(document=document, state__in=Assignment.OPEN_STATES)
+        mine = list(
+            Assignment.objects.filter(
+                document=document, state__in=[*Assignment.OPEN_STATES, Assignment.State.PASSED_ON]
+            )
             .filter(held_by(user))
-            .select_related("assignee_user", "assignee_department")
+            .select_related("assignee_user", "assignee_department", "parent")
             .prefetch_related("extensions")
         )
+        held = [a for a in mine if a.state in Assignment.OPEN_STATES]
+        delegated = [a for a in mine if a.state == Assignment.State.PASSED_ON]
         to_decide = list(
             DeadlineExtension.objects.filter(
                 assignment__document=document,
@@ -48,7 +54,11 @@ class RouteView:
             ).select_related("assignment", "requested_by")
         )
         directed = Direction.objects.filter(document=document, leader=user).exists()
-        return cls(user, document, held, to_decide, directed)
+        return cls(user, document, held, delegated, to_decide, directed)
+
+    def answerable(self) -> list[Assignment]:
+        """Work whose deadline the user answers for: what they hold and what they passed on."""
+        return self.held + self.delegated
 
     def held_with_role(self, *roles: str) -> list[Assignment]:
         return [a for a in self.held if a.role in roles]
@@ -85,7 +95,7 @@ class RouteView:
             allowed.add(Action.COMPLETE_PART)
         if any(self.can_pass_on(a) for a in leads + coordinates):
             allowed.add(Action.PASS_ON)
-        if any(self.can_request_extension(a) for a in leads + coordinates):
+        if any(self.can_request_extension(a) for a in self.answerable()):
             allowed.add(Action.REQUEST_EXTENSION)
         if self.extensions_to_decide:
             allowed.add(Action.DECIDE_EXTENSION)

@@ -23,6 +23,7 @@ from documents.permissions import grant_view_to_department, grant_view_to_user
 from documents.services import add_attachment, files_removed_on_failure, record_event
 from documents.uploads import CheckedFile
 from eoffice.models import Department, User
+from realtime.services import announce_document_change
 from routing.models import Assignment, DeadlineExtension, Direction
 from routing.notices import (
     assignment_holders,
@@ -113,6 +114,7 @@ def _move(
     )
     document.refresh_from_db(fields=["version"])
     record_event(document, user, event, from_state=source, to_state=target, note=note, **data)
+    announce_document_change(document, "state")
 
 
 def _grant(document: Document, actor: User, target: Target) -> None:
@@ -464,7 +466,11 @@ def request_extension(
     with transaction.atomic():
         document, route = _begin(user, document_id, Action.REQUEST_EXTENSION, None)
         assignment = next(
-            (a for a in route.held if a.pk == assignment_id and route.can_request_extension(a)),
+            (
+                a
+                for a in route.answerable()
+                if a.pk == assignment_id and route.can_request_extension(a)
+            ),
             None,
         )
         if assignment is None:
@@ -558,6 +564,7 @@ def add_comment(user: User, document_id: int, text: str) -> DocumentEvent:
     with transaction.atomic():
         document, _route = _begin(user, document_id, Action.COMMENT, None)
         event = record_event(document, user, Event.COMMENTED, note=text)
+        announce_document_change(document, "comment")
         notify_people(followers(document), "comment", document, user, event_id=event.pk)
     return event
 

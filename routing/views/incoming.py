@@ -97,7 +97,7 @@ def _action_forms(
     if Action.REQUEST_EXTENSION in actions:
         result["extension_forms"] = [
             forms.ExtensionRequestForm(initial={"assignment": a.pk}, prefix=f"ext{a.pk}")
-            for a in route.held
+            for a in route.answerable()
             if route.can_request_extension(a)
         ]
     if Action.DECIDE_EXTENSION in actions:
@@ -139,6 +139,15 @@ def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
     services.mark_read(request.user, document)
     notice_services.mark_read(request.user, document=document)
     return _render_detail(request, document)
+
+
+@login_required
+@require_GET
+def incoming_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The history alone: the document page re-reads it when a comment arrives live."""
+    document = get_document_for_user(request.user, pk)
+    events = DocumentEvent.objects.filter(document=document).select_related("actor__position")
+    return render(request, "routing/_history.html", {"document": document, "events": events})
 
 
 @login_required

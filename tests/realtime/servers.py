@@ -88,6 +88,8 @@ class RedisProcess:
 def database_url() -> str:
     """The URL of the test database this run created (daphne must use the same one)."""
     db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     return (
         f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:"

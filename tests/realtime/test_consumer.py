@@ -202,3 +202,57 @@ async def test_deactivating_a_user_closes_their_sockets():
 
     await deactivate()
     assert await tab.receive_output(timeout=5) == {"type": "websocket.close", "code": 4001}
+
+
+async def test_watching_a_document_brings_its_comments_live():
+    people = await _people()
+
+    @sync_to_async
+    def document_for_department():
+        from routing import services
+        from routing.services import Target
+        from tests.builders import register
+
+        document = register(people.clerk, files=0)
+        services.submit_to_leader(people.clerk, document.pk, version=None, leader=people.leader)
+        services.direct_document(
+            people.leader,
+            document.pk,
+            version=None,
+            text="Giao",
+            lead=Target(department=people.department),
+        )
+        return document
+
+    document = await document_for_department()
+    watcher, _, _ = await _connect(people.colleague)  # sees it through the department grant
+    outsider, _, _ = await _connect(people.outsider)
+    for socket in (watcher, outsider):
+        await socket.send_json_to({"type": "watch", "document_id": document.pk})
+        # Frames are handled in order: the pong says the watch has been handled.
+        await socket.send_json_to({"type": "ping"})
+        assert await socket.receive_json_from(timeout=5) == {"type": "pong"}
+
+    @sync_to_async
+    def comment():
+        from routing import services
+
+        services.add_comment(people.head, document.pk, "Đề nghị bổ sung số liệu")
+
+    await comment()
+    assert await watcher.receive_json_from(timeout=5) == {
+        "type": "document",
+        "document_id": document.pk,
+        "change": "comment",
+    }
+    # Someone who may not see the document is never joined to its group.
+    assert await outsider.receive_nothing(timeout=0.5)
+    for socket in (watcher, outsider):
+        await socket.disconnect()
+
+
+async def test_watch_needs_a_document_id():
+    people = await _people()
+    tab, _, _ = await _connect(people.head)
+    await tab.send_json_to({"type": "watch", "document_id": "12"})
+    assert await tab.receive_output(timeout=5) == {"type": "websocket.close", "code": 4400}

@@ -519,3 +519,36 @@ def test_specialist_cannot_be_extended_past_the_department_deadline(people):
         requested_deadline=future(10),
         reason="Cần thêm thời gian",
     )
+
+
+def test_department_head_asks_the_leader_for_more_time_after_passing_on(people):
+    document = passed_on(people)
+    lead = lead_assignment(document)
+    extension = services.request_extension(
+        people.head,
+        document.pk,
+        assignment_id=lead.pk,
+        requested_deadline=future(15),
+        reason="Chờ các xã",
+    )
+    services.decide_extension(people.leader, document.pk, extension_id=extension.pk, grant=True)
+    lead.refresh_from_db()
+    assert lead.deadline == future(15)
+    # Now the specialist may ask for more, within the department's new deadline.
+    child = Assignment.objects.get(parent=lead)
+    services.request_extension(
+        people.specialist,
+        document.pk,
+        assignment_id=child.pk,
+        requested_deadline=future(14),
+        reason="Cần thêm thời gian",
+    )
+
+
+def test_demo_agency_loads(db):
+    from routing.demo import load_demo
+
+    assert load_demo(documents=40, days=60, seed=7)
+    assert not load_demo(documents=40, days=60, seed=7)  # loaded once only
+    states = set(Document.objects.values_list("state", flat=True))
+    assert {S.REGISTERED, S.COMPLETED, S.IN_PROGRESS} <= states

@@ -63,6 +63,20 @@
     document.dispatchEvent(new CustomEvent("eoffice:notice", { detail: message }));
   }
 
+  function onDocumentChange(message) {
+    // The open document changed: re-read its history in place; a move of its state may
+    // have changed what this user can do, so offer a reload rather than lose their typing.
+    var panel = document.querySelector("[data-watch-document]");
+    if (!panel || parseInt(panel.dataset.watchDocument, 10) !== message.document_id) { return; }
+    if (window.htmx) {
+      window.htmx.ajax("GET", panel.dataset.historyUrl, { target: "#history", swap: "innerHTML" });
+    }
+    if (message.change === "state") {
+      var banner = document.getElementById("document-changed");
+      if (banner) { banner.hidden = false; }
+    }
+  }
+
   function schedulePing() {
     clearInterval(pingTimer);
     pingTimer = setInterval(function () {
@@ -81,12 +95,23 @@
       delay = 1000;
       body.dataset.live = "connected";
       socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
+      var watched = document.querySelector("[data-watch-document]");
+      if (watched) {
+        socket.send(JSON.stringify({
+          type: "watch", document_id: parseInt(watched.dataset.watchDocument, 10)
+        }));
+      }
       schedulePing();
     });
     socket.addEventListener("message", function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (e) { return; }
       if (message.type === "notice") { onNotice(message); }
+      else if (message.type === "message") {
+        // A new chat message (ids only); messaging.js fetches what this user may see.
+        document.dispatchEvent(new CustomEvent("eoffice:message", { detail: message }));
+      }
+      else if (message.type === "document") { onDocumentChange(message); }
       else if (message.type === "read") { refreshUnread(); }
       else if (message.type === "pong") { clearTimeout(pongTimer); }
       else if (message.type === "ready") { body.dataset.live = "ready"; }
