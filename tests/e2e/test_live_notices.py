@@ -90,5 +90,29 @@ def test_direction_reaches_the_heads_open_page_without_reload(
         expect(head.locator("#history")).to_contain_text("Đề nghị báo cáo trước thứ Sáu.")
         assert head.evaluate("window.__sameDocument") == 43
         screenshot(head, "33-comment-live")
+
+        # They talk it over: two messages, each appearing live on the other's open page.
+        leader.goto(f"{server.base}/messages/new/")
+        leader.get_by_role("combobox", name="Người nhận").select_option(
+            label=f"{people.head.full_name} — {people.department.name}"
+        )
+        leader.get_by_role("button", name="Mở cuộc trò chuyện").click()
+        expect(leader.locator("body")).to_have_attribute("data-live", "ready")
+        conversation_url = leader.url
+        head.goto(conversation_url)
+        expect(head.locator("body")).to_have_attribute("data-live", "ready")
+        head.evaluate("window.__sameDocument = 44")
+        leader.evaluate("window.__sameDocument = 45")
+        leader.get_by_label("Nội dung tin nhắn").fill("88/STTTT-CĐS cần báo cáo trước thứ Sáu")
+        leader.get_by_role("button", name="Gửi", exact=True).click()
+        expect(head.locator("#thread")).to_contain_text("cần báo cáo trước thứ Sáu")
+        # The document's number/symbol becomes a link for the head, who may see it.
+        expect(head.locator("#thread").get_by_role("link", name="88/STTTT-CĐS")).to_be_visible()
+        head.get_by_label("Nội dung tin nhắn").fill("Vâng, phòng sẽ gửi trước thứ Năm.")
+        head.get_by_role("button", name="Gửi", exact=True).click()
+        expect(leader.locator("#thread")).to_contain_text("phòng sẽ gửi trước thứ Năm")
+        assert head.evaluate("window.__sameDocument") == 44
+        assert leader.evaluate("window.__sameDocument") == 45
+        screenshot(leader, "34-messages-exchanged")
         head_context.close()
         leader_context.close()
