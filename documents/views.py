@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods
 
+from documents.downloads import stored_file_response
 from documents.forms import IncomingRegistrationForm
 from documents.models import Attachment
 from documents.permissions import get_document_for_user, visible_documents
@@ -21,13 +22,6 @@ from documents.services import (
     find_possible_duplicates,
     record_download,
     register_incoming,
-)
-
-# Files are served as data, never as a page of ours: no scripts, no plugins but the
-# browser's PDF viewer, framed only by our own document page.
-ATTACHMENT_CSP = (
-    "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; "
-    "object-src 'self'; frame-ancestors 'self'"
 )
 
 
@@ -138,14 +132,9 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     # a download and goes into the history.
     if request.GET.get("preview") != "1":
         record_download(document, request.user, attachment)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=not inline,
+    return stored_file_response(
+        attachment.file,
         filename=attachment.original_name,
         content_type=attachment.content_type,
+        inline=inline,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    # Chromium's PDF viewer does not run in a sandboxed document; other kinds are downloads.
-    response["Content-Security-Policy"] = ATTACHMENT_CSP + ("" if inline else "; sandbox")
-    response["Cache-Control"] = "private, no-store"
-    return response

@@ -12,12 +12,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from documents.downloads import stored_file_response
 from eoffice.http import is_htmx
 from realtime import messaging
 from realtime.messaging_forms import (
@@ -40,7 +41,6 @@ from realtime.messaging_selectors import (
 from realtime.permissions import get_conversation_for_user
 
 # Files are served as data, never as a page of ours (the same rules as document files).
-ATTACHMENT_CSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 @login_required
@@ -240,16 +240,9 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
         )
     except MessageAttachment.DoesNotExist as exc:
         raise Http404 from exc
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return stored_file_response(
+        attachment.file, filename=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = ATTACHMENT_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _message_url(message: Message) -> str:

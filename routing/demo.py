@@ -22,6 +22,7 @@ from documents.pdfgen import make_text_pdf
 from documents.services import IncomingData, register_incoming
 from documents.uploads import check_upload
 from eoffice.models import Agency, Department, Position, Role, User
+from realtime import messaging
 from routing import services
 from routing.calendar import add_working_days
 from routing.holidays import load_holidays
@@ -356,6 +357,9 @@ class DemoBuilder:
                 result += timedelta(days=1)
         return result
 
+    def build_conversations(self, people: DemoPeople) -> None:
+        _build_conversations(self, people)
+
     def build_documents(self, people: DemoPeople) -> None:
         now = timezone.localtime()
         types = {t.code: t for t in DocumentType.objects.all()}
@@ -563,6 +567,39 @@ class DemoBuilder:
             )
 
 
+CONVERSATION = [
+    ("tp", "Chào cả phòng, sáng thứ Hai họp giao ban lúc 8 giờ tại phòng họp số 2."),
+    ("cv1", "Dạ, em đã nhận. Em sẽ chuẩn bị báo cáo tiến độ các văn bản đang xử lý."),
+    ("pp", "Đề nghị các đồng chí rà soát văn bản sắp đến hạn trong tuần."),
+]
+
+
+def _build_conversations(builder: DemoBuilder, people: DemoPeople) -> None:
+    """A few conversations, so that "Tin nhắn" is not empty in the demo."""
+    finance = Department.objects.get(short_code="TCKH")
+    department_chat = messaging.ensure_department_conversation(finance)
+    by_prefix = {
+        "tp": people.heads["TCKH"],
+        "pp": people.staff["TCKH"][0],
+        "cv1": people.staff["TCKH"][1],
+    }
+    start = timezone.now() - timedelta(days=2)
+    for offset, (who, text) in enumerate(CONVERSATION):
+        with builder._at(start + timedelta(minutes=7 * offset)):
+            messaging.post_message(by_prefix[who], department_chat.pk, text)
+    direct = messaging.start_direct_conversation(people.leaders[0], people.heads["TCKH"])
+    with builder._at(start + timedelta(hours=3)):
+        messaging.post_message(
+            people.leaders[0],
+            direct.pk,
+            "Đồng chí kiểm tra giúp tiến độ giải ngân vốn đầu tư công.",
+        )
+    with builder._at(start + timedelta(hours=3, minutes=20)):
+        messaging.post_message(
+            people.heads["TCKH"], direct.pk, "Dạ, chiều nay phòng sẽ gửi báo cáo để đồng chí xem."
+        )
+
+
 @transaction.atomic
 def load_demo(*, documents: int = 300, days: int = 150, seed: int = 2026) -> bool:
     """Create the demo agency; False (and nothing done) when an agency already exists."""
@@ -574,4 +611,5 @@ def load_demo(*, documents: int = 300, days: int = 150, seed: int = 2026) -> boo
     builder = DemoBuilder(documents=documents, days=days, seed=seed)
     people = builder.build_directory()
     builder.build_documents(people)
+    builder.build_conversations(people)
     return True

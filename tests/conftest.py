@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from tests.builders import People, make_people
@@ -19,6 +20,20 @@ def pytest_collection_modifyitems(config, items):
     # In CI nothing that needs PostgreSQL or Redis may be skipped.
     if os.environ.get("CI") and not (POSTGRES and REDIS):
         raise pytest.UsageError("CI must set DATABASE_URL and REDIS_URL")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections(django_db_setup, django_db_blocker):
+    """Threads of consumer tests and stopped servers may leave PostgreSQL sessions behind;
+    close them so that the test database can be dropped at the end of the run."""
+    yield
+    if not POSTGRES:
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

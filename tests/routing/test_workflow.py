@@ -552,3 +552,6 @@ def test_demo_agency_loads(db):
     assert not load_demo(documents=40, days=60, seed=7)  # loaded once only
     states = set(Document.objects.values_list("state", flat=True))
     assert {S.REGISTERED, S.COMPLETED, S.IN_PROGRESS} <= states
+    from realtime.messaging_models import Message
+
+    assert Message.objects.count() == 5
