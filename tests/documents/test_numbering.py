@@ -131,3 +131,21 @@ def test_concurrent_registration_on_the_configured_database():
     # On SQLite the IMMEDIATE transaction mode serialises the writers.
     numbers = _register_concurrently(workers=8, per_worker=3)
     assert sorted(numbers) == list(range(1, 25))
+
+
+def test_history_is_append_only_in_the_database(people):
+    from django.db import DatabaseError, connection, transaction
+
+    from documents.models import DocumentEvent
+
+    document = register(people.clerk)
+    event = DocumentEvent.objects.filter(document=document).first()
+    statements = ["UPDATE documents_documentevent SET note = 'x' WHERE id = %s"]
+    if connection.vendor == "postgresql":
+        statements.append("DELETE FROM documents_documentevent WHERE id = %s")
+    for statement in statements:
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(statement, [event.pk])
+    with pytest.raises(ValueError):
+        event.save()
+    assert DocumentEvent.objects.filter(pk=event.pk, note=event.note).exists()
