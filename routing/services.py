@@ -32,7 +32,7 @@ from routing.notices import (
     notify_assigned,
     notify_people,
 )
-from routing.rules import RouteView
+from routing.rules import RouteView, held_by
 from routing.workflow import ACTION_LABELS, Action, is_legal, next_state
 
 Role = Assignment.Role
@@ -570,14 +570,19 @@ def add_comment(user: User, document_id: int, text: str) -> DocumentEvent:
 
 
 def mark_read(user: User, document: Document) -> None:
-    """Opening the document closes the user's "for information" assignments."""
+    """Opening the document closes the user's "for information" assignments.
+
+    Most page views have nothing to close: they are answered without a write transaction
+    (on SQLite, a transaction takes the database's write lock at its start).
+    """
+    reading = Assignment.objects.filter(
+        document=document, role=Role.INFORM, state__in=Assignment.OPEN_STATES
+    ).filter(held_by(user))
+    if not reading.exists():
+        return
     with transaction.atomic():
-        route = RouteView.load(user, document)
-        reading = route.held_with_role(Role.INFORM)
-        if not reading:
-            return
-        updated = Assignment.objects.filter(
-            pk__in=[a.pk for a in reading], state__in=Assignment.OPEN_STATES
-        ).update(state=Assignment.State.DONE, completed_at=timezone.now(), completed_by=user)
+        updated = reading.update(
+            state=Assignment.State.DONE, completed_at=timezone.now(), completed_by=user
+        )
         if updated:
             record_event(document, user, Event.READ)

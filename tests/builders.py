@@ -199,3 +199,42 @@ def odf_bytes(mimetype: str) -> bytes:
         archive.writestr(zipfile.ZipInfo("mimetype"), mimetype)
         archive.writestr("content.xml", "<office:document-content/>")
     return buffer.getvalue()
+
+
+def submitted(people: People, **overrides: object) -> Document:
+    """A registered document presented to the leader."""
+    from routing import services
+
+    document = register(people.clerk, **overrides)
+    services.submit_to_leader(people.clerk, document.pk, version=None, leader=people.leader)
+    document.refresh_from_db()
+    return document
+
+
+def directed(
+    people: People,
+    *,
+    lead=None,
+    deadline: date | None = None,
+    coordinators=(),
+    informed=(),
+    text: str = "Giao xử lý",
+    **overrides: object,
+) -> Document:
+    """A document the leader has directed, by default to the people's department."""
+    from routing import services
+    from routing.services import Target
+
+    document = submitted(people, **overrides)
+    services.direct_document(
+        people.leader,
+        document.pk,
+        version=None,
+        text=text,
+        lead=lead or Target(department=people.department),
+        coordinators=list(coordinators),
+        informed=list(informed),
+        deadline=deadline,
+    )
+    document.refresh_from_db()
+    return document

@@ -14,22 +14,12 @@ from realtime.models import Notice
 from routing import reminders, services
 from routing.models import Assignment, DeadlineReminder
 from routing.services import Target
-from tests.builders import future, make_people, register
+from tests.builders import directed, future, make_people
 
 
 def _directed(people, days: int, *, to_department: bool = True):
-    document = register(people.clerk, files=0)
-    services.submit_to_leader(people.clerk, document.pk, version=None, leader=people.leader)
-    services.direct_document(
-        people.leader,
-        document.pk,
-        version=None,
-        text="Giao",
-        lead=Target(department=people.department)
-        if to_department
-        else Target(user=people.specialist),
-        deadline=future(max(days, 0)),
-    )
+    lead = None if to_department else Target(user=people.specialist)
+    document = directed(people, lead=lead, deadline=future(max(days, 0)), files=0)
     if days < 0:
         Assignment.objects.filter(document=document).update(deadline=future(days))
     return document

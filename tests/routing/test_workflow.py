@@ -15,6 +15,7 @@ from routing import services
 from routing.models import Assignment, DeadlineExtension
 from routing.services import ActionNotAllowed, DocumentMovedOn, RoutingError, Target
 from routing.workflow import INCOMING_TRANSITIONS, Action, is_legal
+from tests import builders
 from tests.builders import future, make_people, register
 from tests.conftest import requires_postgres
 
@@ -22,23 +23,13 @@ S = Document.State
 
 
 def directed(people, *, coordinators=(), informed=(), deadline_days=10) -> Document:
-    document = register(people.clerk)
-    services.submit_to_leader(
-        people.clerk, document.pk, version=document.version, leader=people.leader
-    )
-    document.refresh_from_db()
-    services.direct_document(
-        people.leader,
-        document.pk,
-        version=document.version,
-        text="Giao Phòng Tài chính - Kế hoạch chủ trì, báo cáo trước hạn.",
-        lead=Target(department=people.department),
-        coordinators=list(coordinators),
-        informed=list(informed),
+    return builders.directed(
+        people,
+        coordinators=coordinators,
+        informed=informed,
         deadline=future(deadline_days),
+        text="Giao Phòng Tài chính - Kế hoạch chủ trì, báo cáo trước hạn.",
     )
-    document.refresh_from_db()
-    return document
 
 
 def lead_assignment(document: Document) -> Assignment:

@@ -10,8 +10,7 @@ from django.urls import reverse
 from documents.models import Document, DocumentEvent, Secrecy
 from documents.permissions import user_can_view, visible_documents
 from routing import services
-from routing.services import Target
-from tests.builders import future, register
+from tests.builders import directed, future, register
 
 DOCUMENT_URLS = ["incoming-detail", "incoming-slip"]
 ACTIONS = [
@@ -30,18 +29,7 @@ ACTIONS = [
 
 
 def directed_to_department(people, **overrides) -> Document:
-    document = register(people.clerk, **overrides)
-    services.submit_to_leader(people.clerk, document.pk, version=None, leader=people.leader)
-    services.direct_document(
-        people.leader,
-        document.pk,
-        version=None,
-        text="Giao xử lý",
-        lead=Target(department=people.department),
-        deadline=future(5),
-    )
-    document.refresh_from_db()
-    return document
+    return directed(people, deadline=future(5), **overrides)
 
 
 @pytest.mark.parametrize("url_name", DOCUMENT_URLS)

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from routing import services
 from routing.services import Target
-from tests.builders import future, register
+from tests.builders import directed, future, register
 
 
 def _queries(client, url: str) -> int:
@@ -20,16 +20,7 @@ def _queries(client, url: str) -> int:
 
 def _add_directed(people, count: int) -> None:
     for _ in range(count):
-        document = register(people.clerk, files=0)
-        services.submit_to_leader(people.clerk, document.pk, version=None, leader=people.leader)
-        services.direct_document(
-            people.leader,
-            document.pk,
-            version=None,
-            text="Giao",
-            lead=Target(department=people.department),
-            deadline=future(3),
-        )
+        directed(people, deadline=future(3), files=0)
 
 
 def test_register_list_and_todo_do_not_grow_with_rows(people, client_for, settings):
