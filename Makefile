@@ -11,12 +11,13 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 # Apt needs root; use sudo when we are not.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help demo serve install install-dev system-deps browser-deps test lint messages check-deploy clean
+.PHONY: help demo serve install install-dev system-deps browser-deps test lint typecheck messages check-deploy clean
 
 help:
 	@echo "make demo   install, migrate, load the demo agency and serve http://127.0.0.1:8000"
 	@echo "make test   install what the tests need and run the whole suite"
 	@echo "make lint   ruff"
+	@echo "make typecheck   mypy with django-stubs"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -55,6 +56,9 @@ lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+typecheck: install-dev
+	$(VENV)/bin/mypy eoffice documents routing realtime
+
 messages: install-dev
 	mkdir -p locale
 	$(PY) manage.py makemessages -l vi --no-obsolete -i ".venv/*" -i ".tools/*" -i "var/*" -i "tests/*" -i "bench/*"
@@ -65,3 +69,15 @@ check-deploy: install
 
 clean:
 	rm -rf $(VENV) .tools var/test-eoffice-*.sqlite3* test-artifacts
+
+# --- benchmarks (issue 5): PostgreSQL and Redis on 127.0.0.1, results in bench/results/ ---
+.PHONY: bench bench-notices
+
+# `make bench` runs every part that exists.
+# bench-lists and bench-search are added by bench/lists.py's target
+bench: bench-notices
+
+# Part 1, notice latency and fan-out: the harness on core 1, the servers on core 0; it
+# stops itself after ~11 minutes (the outer timeout is only a safety net).
+bench-notices: install-dev
+	timeout -k 15 750 taskset -c 1 $(PY) -m bench.notices

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -92,7 +93,8 @@ class IncomingRegistrationForm(forms.Form):
     notes = forms.CharField(
         label=_("Notes"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    files = CheckedFilesField(label=_("Attachments"))
+    # A declared field (the form's metaclass takes it out of the class), not BaseForm.files.
+    files = CheckedFilesField(label=_("Attachments"))  # type: ignore[assignment]
     confirm_duplicate = forms.BooleanField(
         label=_("I have checked: this is a different document, register it anyway"),
         required=False,
@@ -107,12 +109,13 @@ class IncomingRegistrationForm(forms.Form):
 
     def clean_received_at(self):
         value = self.cleaned_data["received_at"]
-        if value > timezone.now() + timezone.timedelta(minutes=5):
+        if value > timezone.now() + timedelta(minutes=5):
             raise ValidationError(_("The arrival date cannot be in the future."))
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns (the stubs allow None)
         issued_on, received_at = data.get("issued_on"), data.get("received_at")
         if issued_on and received_at and issued_on > timezone.localdate(received_at):
             self.add_error("issued_on", _("The document date cannot be after the arrival date."))

@@ -25,7 +25,7 @@ class RegisterLocked(DocumentError):
 
 
 def get_or_create_register(kind: str, year: int, *, confidential: bool) -> Register:
-    names = {
+    names: dict[tuple[str, bool], str] = {
         (Register.Kind.INCOMING, False): _("Incoming register %(year)s"),
         (Register.Kind.INCOMING, True): _("Confidential incoming register %(year)s"),
         (Register.Kind.OUTGOING, False): _("Outgoing register %(year)s"),

@@ -194,6 +194,7 @@ def add_attachment(
     )
     checked.upload.seek(0)
     attachment.file.save("upload", checked.upload, save=False)
+    assert attachment.file.name is not None  # save() has just stored it under this name
     stored.append(attachment.file.name)
     attachment.save()
     record_event(

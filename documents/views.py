@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -23,11 +23,12 @@ from documents.services import (
     record_download,
     register_incoming,
 )
+from eoffice.http import AuthenticatedHttpRequest
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def register_incoming_view(request: HttpRequest) -> HttpResponse:
+def register_incoming_view(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.is_clerk:
         raise PermissionDenied
     form = IncomingRegistrationForm(request.POST or None, request.FILES or None)
@@ -90,7 +91,7 @@ def register_incoming_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def duplicate_check(request: HttpRequest) -> HttpResponse:
+def duplicate_check(request: AuthenticatedHttpRequest) -> HttpResponse:
     """HTMX: warns while the clerk types, before the form is sent."""
     if not request.user.is_clerk:
         raise PermissionDenied
@@ -121,7 +122,9 @@ def _visible_ids(user, documents) -> set[int]:
 @login_required
 @require_GET
 @xframe_options_sameorigin
-def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def download_attachment(
+    request: AuthenticatedHttpRequest, pk: int, attachment_pk: int
+) -> FileResponse:
     document = get_document_for_user(request.user, pk)
     try:
         attachment = document.attachments.get(pk=attachment_pk)

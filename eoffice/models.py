@@ -198,6 +198,6 @@ class User(AbstractUser):
     @property
     def title(self) -> str:
         """Name and position, as shown in the top bar and in the history."""
-        if self.position_id:
+        if self.position is not None:
             return f"{self.get_full_name()} — {self.position.name}"
         return self.get_full_name()

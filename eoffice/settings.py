@@ -217,6 +217,8 @@ SECURE_CSP = {
 # Due-soon window for the deadline badge of "Việc cần xử lý" (calendar days, today included).
 EOFFICE_DUE_SOON_DAYS = env_int("DUE_SOON_DAYS", 2, minimum=0)
 EOFFICE_PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
+# Lists count at most this many rows (a COUNT over a whole register is slow at scale).
+EOFFICE_COUNT_CAP = env_int("COUNT_CAP", 10_000, minimum=100)
 # Days before a deadline on which lead handlers are reminded (the day itself always is).
 EOFFICE_REMINDER_DAYS = env_int_list("REMINDER_DAYS", [2])
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency: imported for annotations only.
+    from django_stubs_ext import StrPromise
 
 NoticeKind = Literal[
     "document_to_direct",
@@ -24,7 +28,7 @@ NoticeKind = Literal[
     "mention",
 ]
 
-NOTICE_LABELS: dict[str, str] = {
+NOTICE_LABELS: dict[str, StrPromise] = {
     "document_to_direct": _("A document waits for your direction"),
     "document_assigned": _("A document was assigned to you"),
     "document_returned": _("A document was returned to the clerks"),

@@ -266,6 +266,7 @@ def _store_attachment(message: Message, checked: CheckedFile, stored: list[str])
     )
     checked.upload.seek(0)
     attachment.file.save("upload", checked.upload, save=False)
+    assert attachment.file.name is not None  # save() has just stored it under this name
     stored.append(attachment.file.name)
     attachment.save()
 

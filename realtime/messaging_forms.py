@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,14 +17,14 @@ from realtime.messaging_models import MESSAGE_MAX_LENGTH
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        if obj.department_id:
+        if obj.department is not None:
             return f"{obj.get_full_name()} — {obj.department.name}"
         return obj.get_full_name()
 
 
 class PeopleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        if obj.department_id:
+        if obj.department is not None:
             return f"{obj.get_full_name()} — {obj.department.name}"
         return obj.get_full_name()
 
@@ -39,7 +39,8 @@ class MessageForm(forms.Form):
             "Write @username to mention someone, or a number/symbol such as 5052/STC-QLNS."
         ),
     )
-    files = CheckedFilesField(label=_("Attachments"))
+    # A declared field (the form's metaclass takes it out of the class), not BaseForm.files.
+    files = CheckedFilesField(label=_("Attachments"))  # type: ignore[assignment]
 
     def clean_text(self) -> str:
         text = nfc(self.cleaned_data.get("text") or "").strip()
@@ -51,7 +52,8 @@ class MessageForm(forms.Form):
         return text
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns (the stubs allow None)
         files = data.get("files") or []
         if len(files) > MAX_ATTACHMENTS:
             self.add_error(
@@ -68,7 +70,7 @@ class DirectConversationForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = people
+        cast(PersonChoiceField, self.fields["person"]).queryset = people
 
 
 class GroupForm(forms.Form):
@@ -82,7 +84,7 @@ class GroupForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = people
+        cast(PeopleChoiceField, self.fields["members"]).queryset = people
 
 
 class AddMembersForm(forms.Form):
@@ -94,7 +96,7 @@ class AddMembersForm(forms.Form):
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["members"].queryset = people
+        cast(PeopleChoiceField, self.fields["members"]).queryset = people
 
 
 class MessageSearchForm(forms.Form):

@@ -93,6 +93,8 @@ def get_message(conversation: Conversation, pk: int) -> Message:
 def list_member_reads(conversation: Conversation) -> list[MemberRead]:
     """Who may read the conversation now, by name, with their read positions: one query."""
     if conversation.kind == Conversation.Kind.DEPARTMENT:
+        # A department conversation always has its department (conversation_department_kind).
+        assert conversation.department_id is not None
         position = Membership.objects.filter(conversation=conversation, user=OuterRef("pk"))
         users = (
             User.objects.filter(department_id=conversation.department_id, is_active=True)

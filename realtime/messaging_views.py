@@ -12,14 +12,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from documents.downloads import stored_file_response
-from eoffice.http import is_htmx
+from eoffice.http import AuthenticatedHttpRequest, is_htmx
 from realtime import messaging
 from realtime.messaging_forms import (
     AddMembersForm,
@@ -45,15 +45,15 @@ from realtime.permissions import get_conversation_for_user
 
 @login_required
 @require_GET
-def conversation_list(request: HttpRequest) -> HttpResponse:
+def conversation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
-    if user.department_id is not None:
+    if user.department is not None:
         # The department's conversation exists before its first message, so it can be opened.
         messaging.ensure_department_conversation(user.department)
     paginator = Paginator(list_conversations(user), settings.EOFFICE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     rows = [
-        {"conversation": c, "title": conversation_title(c, user, c.partner_name)}
+        {"conversation": c, "title": conversation_title(c, user, _partner_name(c))}
         for c in page.object_list
     ]
     context = {"page": page, "rows": rows, "search_form": MessageSearchForm()}
@@ -64,7 +64,7 @@ def conversation_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def start_direct(request: HttpRequest) -> HttpResponse:
+def start_direct(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = DirectConversationForm(
         request.POST or None,
         people=list_messageable_people(request.user),
@@ -85,7 +85,7 @@ def start_direct(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def create_group(request: HttpRequest) -> HttpResponse:
+def create_group(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = GroupForm(request.POST or None, people=list_messageable_people(request.user))
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +109,7 @@ def _before(request: HttpRequest) -> int | None:
 
 
 def _page_context(
-    request: HttpRequest, conversation: Conversation, before: int | None
+    request: AuthenticatedHttpRequest, conversation: Conversation, before: int | None
 ) -> dict[str, Any]:
     user = request.user
     page, has_older = list_message_page(conversation, before, settings.EOFFICE_PAGE_SIZE)
@@ -135,7 +135,7 @@ def _page_context(
 
 @login_required
 @require_GET
-def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def conversation_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     conversation = get_conversation_for_user(request.user, pk)
     before = _before(request)
     if before is None and conversation.last_seq:
@@ -148,7 +148,7 @@ def conversation_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def post_message(request: HttpRequest, pk: int) -> HttpResponse:
+def post_message(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     conversation = get_conversation_for_user(request.user, pk)
     form = MessageForm(request.POST, request.FILES)
     message: Message | None = None
@@ -179,7 +179,7 @@ def post_message(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
+def mark_read(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The live page read the messages it just showed (up to ``seq``)."""
     value = request.POST.get("seq", "")
     up_to = int(value) if value.isdigit() else None
@@ -189,7 +189,7 @@ def mark_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def add_members(request: HttpRequest, pk: int) -> HttpResponse:
+def add_members(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     conversation = get_conversation_for_user(request.user, pk)
     members = {m.user.pk for m in list_member_reads(conversation)}
     form = AddMembersForm(request.POST, people=list_messageable_people(request.user, members))
@@ -214,7 +214,7 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def message_fragment(request: HttpRequest, pk: int, message_pk: int) -> HttpResponse:
+def message_fragment(request: AuthenticatedHttpRequest, pk: int, message_pk: int) -> HttpResponse:
     """One message as its reader sees it; the live page fetches it (the socket carries ids)."""
     conversation = get_conversation_for_user(request.user, pk)
     try:
@@ -232,7 +232,9 @@ def message_fragment(request: HttpRequest, pk: int, message_pk: int) -> HttpResp
 
 @login_required
 @require_GET
-def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> HttpResponse:
+def download_attachment(
+    request: AuthenticatedHttpRequest, pk: int, attachment_pk: int
+) -> FileResponse:
     conversation = get_conversation_for_user(request.user, pk)
     try:
         attachment = MessageAttachment.objects.get(
@@ -245,6 +247,16 @@ def download_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> Ht
     )
 
 
+def _partner_name(row: Conversation | Message) -> str | None:
+    """The other person of a direct conversation.
+
+    ``list_conversations`` and ``search_messages`` annotate it on their rows; the model types
+    do not know annotations, hence the ``Any`` boundary.
+    """
+    annotated: Any = row
+    return annotated.partner_name
+
+
 def _message_url(message: Message) -> str:
     """The conversation page that ends with ``message``."""
     url = reverse("conversation-detail", args=[message.conversation_id])
@@ -253,7 +265,7 @@ def _message_url(message: Message) -> str:
 
 @login_required
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = MessageSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     page = None
@@ -268,7 +280,7 @@ def search(request: HttpRequest) -> HttpResponse:
             {
                 "item": item,
                 "title": conversation_title(
-                    item.message.conversation, request.user, item.message.partner_name
+                    item.message.conversation, request.user, _partner_name(item.message)
                 ),
                 "url": _message_url(item.message),
             }

@@ -24,7 +24,8 @@ def visible_conversations(user: User) -> QuerySet[Conversation]:
     if not user.is_authenticated or not user.is_active:
         return conversations.none()
     member = Membership.objects.filter(conversation=OuterRef("pk"), user=user)
-    condition = Q(kind__in=[Kind.DIRECT, Kind.GROUP]) & Exists(member)
+    # Q & Exists is a Q at run time; the stubs type Q.__and__ for a Q operand only.
+    condition: Q = Q(kind__in=[Kind.DIRECT, Kind.GROUP]) & Exists(member)  # type: ignore[assignment]
     if user.department_id is not None:
         condition |= Q(kind=Kind.DEPARTMENT, department_id=user.department_id)
     return conversations.filter(condition)
@@ -40,5 +41,7 @@ def get_conversation_for_user(user: User, pk: int | str) -> Conversation:
 def conversation_members(conversation: Conversation) -> QuerySet[User]:
     """The people who may read ``conversation`` now (its audience for pushes and receipts)."""
     if conversation.kind == Kind.DEPARTMENT:
+        # A department conversation always has its department (conversation_department_kind).
+        assert conversation.department_id is not None
         return User.objects.filter(department_id=conversation.department_id, is_active=True)
     return User.objects.filter(conversation_memberships__conversation=conversation, is_active=True)

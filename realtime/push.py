@@ -6,13 +6,16 @@ import asyncio
 import hashlib
 import logging
 import threading
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
+
+# What goes to a group: a ``type`` and plain values (often one of the TypedDicts of
+# realtime.kinds, hence Mapping rather than dict).
+ChannelMessage = Mapping[str, object]
 
 
 def user_group(user_id: int) -> str:
@@ -29,7 +32,7 @@ def session_group(session_key: str) -> str:
     return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
-async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
+async def _send_all(messages: list[tuple[str, ChannelMessage]]) -> None:
     layer = get_channel_layer()
     for group, message in messages:
         await layer.group_send(group, message)
@@ -43,7 +46,7 @@ def _loop_running_here() -> bool:
     return True
 
 
-def send_to_groups(messages: Iterable[tuple[str, dict[str, Any]]]) -> bool:
+def send_to_groups(messages: Iterable[tuple[str, ChannelMessage]]) -> bool:
     """Send every message from one event loop (one Redis connection), never raising.
 
     Returns False when the channel layer could not be reached: the notices are stored and

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from eoffice.http import AuthenticatedHttpRequest
 from realtime import services
 from realtime.models import Notice
 from realtime.selectors import count_unread_notices, list_notices
@@ -18,7 +19,7 @@ from realtime.selectors import count_unread_notices, list_notices
 
 @login_required
 @require_GET
-def notice_list(request: HttpRequest) -> HttpResponse:
+def notice_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     paginator = Paginator(list_notices(request.user), settings.EOFFICE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return render(request, "realtime/notice_list.html", {"page": page})
@@ -26,14 +27,14 @@ def notice_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     services.mark_read(request.user)
     return redirect("notice-list")
 
 
 @login_required
 @require_POST
-def open_notice(request: HttpRequest, pk: int) -> HttpResponse:
+def open_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Mark one notice read and go to what it is about."""
     notice = _get_notice(request, pk)
     services.mark_read(request.user, [notice.pk])
@@ -54,7 +55,7 @@ def open_notice(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def notice_toast(request: HttpRequest, pk: int) -> HttpResponse:
+def notice_toast(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The text of one notice, rendered for its recipient only (the socket carries ids)."""
     notice = _get_notice(request, pk)
     return render(request, "realtime/_toast.html", {"notice": notice})
@@ -62,11 +63,11 @@ def notice_toast(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def unread_count(request: HttpRequest) -> JsonResponse:
+def unread_count(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse({"unread": count_unread_notices(request.user)})
 
 
-def _get_notice(request: HttpRequest, pk: int) -> Notice:
+def _get_notice(request: AuthenticatedHttpRequest, pk: int) -> Notice:
     try:
         return list_notices(request.user).get(pk=pk)
     except Notice.DoesNotExist as exc:

@@ -494,6 +494,7 @@ class DemoBuilder:
         lead = Assignment.objects.get(
             document=document, role=Assignment.Role.LEAD, parent__isnull=True
         )
+        assert lead.deadline is not None  # directed above with a deadline
         with self._at(moment):
             services.pass_on(
                 head,
@@ -530,6 +531,7 @@ class DemoBuilder:
         if fate < 0.45:
             return  # in progress, some of them overdue by now
         child.refresh_from_db()
+        assert child.deadline is not None  # passed on under the department's deadline
         finish_day = (
             child.deadline + timedelta(days=rng.randint(1, 6))
             if late
@@ -551,6 +553,7 @@ class DemoBuilder:
             for coordinator in Assignment.objects.filter(
                 document=document, role=Assignment.Role.COORDINATE, state=Assignment.State.PENDING
             ).select_related("assignee_department"):
+                assert coordinator.assignee_department is not None  # directed to departments
                 coordinator_head = people.heads[coordinator.assignee_department.short_code]
                 services.complete_part(
                     coordinator_head,

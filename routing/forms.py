@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -22,6 +22,13 @@ REGISTER_SORTS = [
     ("deadline", _("Nearest deadline first")),
     ("number", _("Arrival number")),
 ]
+
+
+class UserTitleChoiceField(forms.ModelChoiceField):
+    """People shown by name and position (``User.title``)."""
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.title
 
 
 class ActionForm(forms.Form):
@@ -46,9 +53,7 @@ class ReopenForm(ReasonForm):
 
 
 class SubmitForm(ActionForm):
-    leader = forms.ModelChoiceField(
-        label=_("Leader"), queryset=User.objects.none(), empty_label="—"
-    )
+    leader = UserTitleChoiceField(label=_("Leader"), queryset=User.objects.none(), empty_label="—")
     note = forms.CharField(
         label=_("Note for the leader"),
         required=False,
@@ -58,12 +63,12 @@ class SubmitForm(ActionForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["leader"].queryset = (
+        leader = cast(UserTitleChoiceField, self.fields["leader"])
+        leader.queryset = (
             User.objects.filter(is_active=True, roles__code="leader")
             .select_related("position")
             .order_by("position__rank", "full_name")
         )
-        self.fields["leader"].label_from_instance = lambda user: user.title
 
 
 def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
@@ -122,12 +127,13 @@ class DirectionForm(ActionForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = target_choices()
-        self.fields["lead"].choices = [("", "—"), *choices]
-        self.fields["coordinators"].choices = choices
-        self.fields["informed"].choices = choices
+        cast(forms.ChoiceField, self.fields["lead"]).choices = [("", "—"), *choices]
+        cast(forms.ChoiceField, self.fields["coordinators"]).choices = choices
+        cast(forms.ChoiceField, self.fields["informed"]).choices = choices
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean() returns (the stubs allow None)
         if data.get("deadline") and data.get("working_days"):
             self.add_error(
                 "working_days", _("Give either a date or a number of working days, not both.")
@@ -152,7 +158,7 @@ class DirectionForm(ActionForm):
 
 class PassOnForm(ActionForm):
     assignment = forms.IntegerField(widget=forms.HiddenInput)
-    specialist = forms.ModelChoiceField(
+    specialist = UserTitleChoiceField(
         label=_("Specialist"), queryset=User.objects.none(), empty_label="—"
     )
     deadline = forms.DateField(
@@ -167,13 +173,15 @@ class PassOnForm(ActionForm):
 
     def __init__(self, *args: Any, head: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["specialist"].queryset = (
-            User.objects.filter(department_id=head.department_id, is_active=True)
+        specialist = cast(UserTitleChoiceField, self.fields["specialist"])
+        specialist.queryset = (
+            # For a head without a department this is department_id=None (IS NULL), a lookup
+            # Django accepts and the django-stubs plugin rejects.
+            User.objects.filter(department_id=head.department_id, is_active=True)  # type: ignore[misc]
             .exclude(pk=head.pk)
             .select_related("position")
             .order_by("position__rank", "full_name")
         )
-        self.fields["specialist"].label_from_instance = lambda user: user.title
 
 
 class CompleteForm(ActionForm):
@@ -183,7 +191,8 @@ class CompleteForm(ActionForm):
     reply_number_symbol = forms.CharField(
         label=_("Number and symbol of the reply"), required=False, max_length=60
     )
-    files = CheckedFilesField(label=_("Report or reply file"))
+    # A declared field (the form's metaclass takes it out of the class), not BaseForm.files.
+    files = CheckedFilesField(label=_("Report or reply file"))  # type: ignore[assignment]
 
 
 class CompletePartForm(ActionForm):
@@ -245,8 +254,11 @@ class RegisterFilterForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["urgency"].choices = [("", _("All")), *Urgency.choices]
-        self.fields["secrecy"].choices = [("", _("All")), *Secrecy.choices]
-        self.fields["state"].choices = [("", _("All")), *Document.State.choices]
+        cast(forms.ChoiceField, self.fields["urgency"]).choices = [("", _("All")), *Urgency.choices]
+        cast(forms.ChoiceField, self.fields["secrecy"]).choices = [("", _("All")), *Secrecy.choices]
+        cast(forms.ChoiceField, self.fields["state"]).choices = [
+            ("", _("All")),
+            *Document.State.choices,
+        ]
         for name in ("doc_type", "department"):
-            self.fields[name].empty_label = _("All")
+            cast(forms.ModelChoiceField, self.fields[name]).empty_label = _("All")

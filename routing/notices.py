@@ -12,8 +12,10 @@ from routing.models import Assignment, Direction
 
 def assignment_holders(assignment: Assignment) -> list[User]:
     """The person holding the work, or the heads of the department holding it."""
-    if assignment.assignee_user_id:
+    if assignment.assignee_user is not None:
         return [assignment.assignee_user]
+    # Without a user it is held by a department (the assignment_has_assignee constraint).
+    assert assignment.assignee_department is not None
     return list(department_heads(assignment.assignee_department))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -32,15 +33,18 @@ class TodoRow:
 def todo_rows(documents: Iterable[Document], user: User) -> list[TodoRow]:
     rows = []
     for document in documents:
-        if document.todo_role:
-            task = TODO_LABELS[document.todo_role]
-        elif document.extension_pending:
+        # routing.selectors.list_todo annotates todo_role, todo_deadline and
+        # extension_pending on each row; the model's type does not know annotations.
+        annotated: Any = document
+        if annotated.todo_role:
+            task = TODO_LABELS[annotated.todo_role]
+        elif annotated.extension_pending:
             task = _("Decide on an extension")
         elif document.state == Document.State.RETURNED:
             task = _("Returned: submit again or cancel")
         else:
             task = _("Submit to a leader")
-        deadline = document.todo_deadline or document.deadline
+        deadline = annotated.todo_deadline or document.deadline
         rows.append(TodoRow(document, str(task), deadline, deadline_state(deadline)))
     return rows
 

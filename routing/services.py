@@ -121,6 +121,7 @@ def _grant(document: Document, actor: User, target: Target) -> None:
     if target.user is not None:
         names = [str(target.user)] if grant_view_to_user(document, target.user) else []
     else:
+        assert target.department is not None  # a Target is one user or one department
         names = grant_view_to_department(document, target.department)
     if names:
         record_event(document, actor, Event.GRANTED, note=", ".join(names))
@@ -475,6 +476,7 @@ def request_extension(
         )
         if assignment is None:
             raise ActionNotAllowed(_("You cannot ask for an extension of this work."))
+        assert assignment.deadline is not None  # can_request_extension() requires one
         parent = assignment.parent
         if parent is not None and parent.deadline and requested_deadline > parent.deadline:
             raise RoutingError(

@@ -8,7 +8,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from documents.models import Document, DocumentEvent
 from documents.permissions import get_document_for_user
-from eoffice.http import is_htmx
+from eoffice.http import AuthenticatedHttpRequest, is_htmx
+from eoffice.pagination import CappedPaginator
 from realtime import services as notice_services
 from routing import forms, services
 from routing.models import Assignment, DeadlineExtension, Direction
@@ -29,10 +29,10 @@ from routing.workflow import Action
 
 @login_required
 @require_GET
-def incoming_list(request: HttpRequest) -> HttpResponse:
+def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = forms.RegisterFilterForm(request.GET or None)
     filters = RegisterFilter(**form.cleaned_data) if form.is_valid() else RegisterFilter()
-    paginator = Paginator(list_incoming(request.user, filters), settings.EOFFICE_PAGE_SIZE)
+    paginator = CappedPaginator(list_incoming(request.user, filters), settings.EOFFICE_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -67,7 +67,7 @@ def _load_route(document: Document) -> dict[str, Any]:
 
 
 def _action_forms(
-    request: HttpRequest, document: Document, route: RouteView, actions: set[Action]
+    request: AuthenticatedHttpRequest, document: Document, route: RouteView, actions: set[Action]
 ) -> dict[str, Any]:
     initial = {"version": document.version}
     user = request.user
@@ -114,7 +114,7 @@ def _action_forms(
 
 
 def _render_detail(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     document: Document,
     *,
     status: int = 200,
@@ -134,7 +134,7 @@ def _render_detail(
 
 @login_required
 @require_GET
-def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def incoming_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     document = get_document_for_user(request.user, pk)
     services.mark_read(request.user, document)
     notice_services.mark_read(request.user, document=document)
@@ -143,7 +143,7 @@ def incoming_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def incoming_history(request: HttpRequest, pk: int) -> HttpResponse:
+def incoming_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The history alone: the document page re-reads it when a comment arrives live."""
     document = get_document_for_user(request.user, pk)
     events = DocumentEvent.objects.filter(document=document).select_related("actor__position")
@@ -152,7 +152,7 @@ def incoming_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def handling_slip(request: HttpRequest, pk: int) -> HttpResponse:
+def handling_slip(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Phiếu giải quyết văn bản đến (Decree 30, Appendix IV), ready to print."""
     document = get_document_for_user(request.user, pk)
     return render(
@@ -162,17 +162,17 @@ def handling_slip(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- actions --------------------------------------------------------------------------------
 
-ActionHandler = Callable[[HttpRequest, Document, dict[str, Any]], str]
+ActionHandler = Callable[[AuthenticatedHttpRequest, Document, dict[str, Any]], str]
 
 
-def _submit(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _submit(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.submit_to_leader(
         request.user, document.pk, version=data["version"], leader=data["leader"], note=data["note"]
     )
     return _("Submitted to %(leader)s.") % {"leader": data["leader"]}
 
 
-def _direct(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _direct(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.direct_document(
         request.user,
         document.pk,
@@ -186,14 +186,14 @@ def _direct(request: HttpRequest, document: Document, data: dict[str, Any]) -> s
     return _("Direction recorded and the work assigned.")
 
 
-def _return(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _return(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.return_to_clerk(
         request.user, document.pk, version=data["version"], reason=data["reason"]
     )
     return _("Returned to the clerk.")
 
 
-def _pass_on(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _pass_on(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.pass_on(
         request.user,
         document.pk,
@@ -206,7 +206,7 @@ def _pass_on(request: HttpRequest, document: Document, data: dict[str, Any]) -> 
     return _("Passed on to %(name)s.") % {"name": data["specialist"]}
 
 
-def _complete(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _complete(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.complete_document(
         request.user,
         document.pk,
@@ -218,14 +218,18 @@ def _complete(request: HttpRequest, document: Document, data: dict[str, Any]) ->
     return _("Handling completed.")
 
 
-def _complete_part(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _complete_part(
+    request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]
+) -> str:
     services.complete_part(
         request.user, document.pk, assignment_id=data["assignment"], result=data["result"]
     )
     return _("Your part is recorded as done.")
 
 
-def _request_extension(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _request_extension(
+    request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]
+) -> str:
     services.request_extension(
         request.user,
         document.pk,
@@ -236,7 +240,9 @@ def _request_extension(request: HttpRequest, document: Document, data: dict[str,
     return _("Extension requested.")
 
 
-def _decide_extension(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _decide_extension(
+    request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]
+) -> str:
     grant = data["decision"] == "grant"
     services.decide_extension(
         request.user, document.pk, extension_id=data["extension"], grant=grant, note=data["note"]
@@ -244,7 +250,7 @@ def _decide_extension(request: HttpRequest, document: Document, data: dict[str, 
     return _("Extension granted.") if grant else _("Extension refused.")
 
 
-def _reopen(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _reopen(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.reopen_document(
         request.user,
         document.pk,
@@ -255,14 +261,14 @@ def _reopen(request: HttpRequest, document: Document, data: dict[str, Any]) -> s
     return _("Document reopened.")
 
 
-def _cancel(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _cancel(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.cancel_registration(
         request.user, document.pk, version=data["version"], reason=data["reason"]
     )
     return _("Registration cancelled; the number stays in the register, marked cancelled.")
 
 
-def _comment(request: HttpRequest, document: Document, data: dict[str, Any]) -> str:
+def _comment(request: AuthenticatedHttpRequest, document: Document, data: dict[str, Any]) -> str:
     services.add_comment(request.user, document.pk, data["text"])
     return _("Comment added.")
 
@@ -303,7 +309,7 @@ ACTIONS: dict[str, tuple[type, Callable[[HttpRequest], str | None], ActionHandle
 
 @login_required
 @require_POST
-def incoming_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+def incoming_action(request: AuthenticatedHttpRequest, pk: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404
     document = get_document_for_user(request.user, pk)

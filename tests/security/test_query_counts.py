@@ -58,3 +58,17 @@ def test_document_page_does_not_grow_with_history(people, client_for):
     for i in range(10):
         services.add_comment(people.head, document.pk, f"Ý kiến {i}")
     assert _queries(client, url) == before
+
+
+def test_register_count_is_capped(people, client_for, settings):
+    settings.EOFFICE_COUNT_CAP = 100
+    settings.EOFFICE_PAGE_SIZE = 5
+    from eoffice.pagination import CappedPaginator
+    from routing.selectors import list_incoming
+
+    for _ in range(3):
+        register(people.clerk, files=0)
+    paginator = CappedPaginator(list_incoming(people.clerk), 5, cap=2)
+    assert paginator.is_capped and paginator.num_pages == 1
+    response = client_for(people.clerk).get(reverse("incoming-list"))
+    assert "3 văn bản" in response.text
