@@ -9,6 +9,8 @@ answers 404 alike for "does not exist" and "not yours".
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from guardian.shortcuts import assign_perm
@@ -22,26 +24,53 @@ from documents.models import (
 from eoffice.models import Department, User
 
 VIEW_DOCUMENT = "documents.view_document"
+# Above this many granted documents a user counts as seeing "most of the register".
+DENSE_GRANTS = 20_000
 
 
 def visible_documents(user: User) -> QuerySet[Document]:
-    """Documents ``user`` may see, as one SQL filter (no per-row checks)."""
+    """Documents ``user`` may see, as one SQL filter (no per-row checks).
+
+    The granted ids are one UNION of the user's personal grants and their departments'
+    grants, read from the grant tables' indexes; a per-document EXISTS would make the
+    database test every document of the register (seconds at a million documents).
+    """
     documents = Document.objects.all()
     if not user.is_authenticated or not user.is_active:
         return documents.none()
-    personal = DocumentUserObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        user=user,
-        permission__codename="view_document",
-    )
-    department = DocumentGroupObjectPermission.objects.filter(
-        content_object=OuterRef("pk"),
-        permission__codename="view_document",
-    ).filter(Q(group__department__members=user) | Q(group__user=user))
-    condition = Exists(personal) | (Q(secrecy=Secrecy.NONE) & Exists(department))
+    granted = granted_document_ids(user)
+    if granted[: DENSE_GRANTS + 1].count() > DENSE_GRANTS:
+        # Someone who sees most of the register (a leader, a clerk): walking the newest
+        # documents and probing the grant indexes finds a page sooner than a set of
+        # hundreds of thousands of ids does.
+        personal = DocumentUserObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), user=user, permission__codename="view_document"
+        )
+        department = DocumentGroupObjectPermission.objects.filter(
+            content_object=OuterRef("pk"), permission__codename="view_document"
+        ).filter(Q(group__department__members=user) | Q(group__user=user))
+        condition = Exists(personal) | (Q(secrecy=Secrecy.NONE) & Exists(department))
+    else:
+        condition = Q(pk__in=granted)
     if user.is_clerk:
         condition |= Q(direction=Document.Direction.INCOMING, secrecy=Secrecy.NONE)
     return documents.filter(condition)
+
+
+def granted_document_ids(user: User) -> QuerySet[Any]:
+    """Ids of the documents granted to ``user``, personally or through their department
+    (department grants never open a confidential document)."""
+    personal = DocumentUserObjectPermission.objects.filter(
+        user=user, permission__codename="view_document"
+    ).values("content_object_id")
+    department = (
+        DocumentGroupObjectPermission.objects.filter(
+            permission__codename="view_document", content_object__secrecy=Secrecy.NONE
+        )
+        .filter(Q(group__department__members=user) | Q(group__user=user))
+        .values("content_object_id")
+    )
+    return personal.union(department)
 
 
 def get_document_for_user(user: User, pk: int | str) -> Document:

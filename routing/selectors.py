@@ -49,19 +49,29 @@ def list_todo(user: User) -> QuerySet[Document]:
         .order_by(F("deadline").asc(nulls_last=True), "pk")
     )
     to_decide = DeadlineExtension.objects.filter(
-        assignment__document=OuterRef("pk"),
-        state=DeadlineExtension.State.PENDING,
-        assignment__assigned_by=user,
+        state=DeadlineExtension.State.PENDING, assignment__assigned_by=user
     )
-    waiting = Q(todo_role__isnull=False) | Q(extension_pending=True)
+    # The waiting documents are found from the user's open work (a few rows, by index),
+    # never by testing every document of the register against it.
+    waiting_ids = (
+        Assignment.objects.filter(state__in=Assignment.OPEN_STATES)
+        .filter(held_by(user))
+        .values("document_id")
+        .union(to_decide.values("assignment__document_id"))
+    )
     if user.is_clerk:
-        waiting |= Q(direction=Document.Direction.INCOMING, state__in=CLERK_QUEUE_STATES)
+        waiting_ids = waiting_ids.union(
+            Document.objects.filter(
+                direction=Document.Direction.INCOMING, state__in=CLERK_QUEUE_STATES
+            ).values("pk")
+        )
+    waiting = Q(pk__in=waiting_ids)
     return (
         visible_documents(user)
         .annotate(
             todo_role=Subquery(held.values("role")[:1]),
             todo_deadline=Subquery(held.values("deadline")[:1]),
-            extension_pending=Exists(to_decide),
+            extension_pending=Exists(to_decide.filter(assignment__document=OuterRef("pk"))),
         )
         .filter(waiting)
         .select_related("doc_type")

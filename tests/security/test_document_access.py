@@ -185,3 +185,17 @@ def test_only_clerks_reach_the_registration_form(people, client_for):
     for user in (people.leader, people.head, people.specialist):
         assert client_for(user).get(reverse("incoming-register")).status_code == 403
     assert client_for(people.clerk).get(reverse("incoming-register")).status_code == 200
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_both_query_shapes_see_the_same_documents(people, monkeypatch, dense):
+    from documents import permissions
+
+    monkeypatch.setattr(permissions, "DENSE_GRANTS", 0 if dense else 10_000)
+    mine = directed_to_department(people)
+    secret = directed_to_department(people, secrecy=Secrecy.CONFIDENTIAL)
+    other = register(people.clerk)
+    assert set(visible_documents(people.colleague)) == {mine}
+    assert set(visible_documents(people.head)) == {mine, secret}
+    assert set(visible_documents(people.outsider)) == set()
+    assert set(visible_documents(people.clerk)) == {mine, secret, other}
