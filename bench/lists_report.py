@@ -149,6 +149,42 @@ def in_process_lines(payload: dict[str, Any]) -> list[str]:
     return lines
 
 
+def baseline_lines(payload: dict[str, Any], baseline: dict[str, Any] | None) -> list[str]:
+    """In-process p50 of an earlier run on the same data (other application code)."""
+    if not baseline:
+        return []
+    before = {(r["profile"], r["request"]): r for r in baseline.get("in_process", [])}
+    rows = [
+        (r, before.get((r["profile"], r["request"])))
+        for r in payload["in_process"]
+        if (r["profile"], r["request"]) in before
+    ]
+    if not rows:
+        return []
+    lines = [
+        "### Against the first run (same data, the application's code of before 03:32 UTC)",
+        "",
+        f"`bench/results/{baseline['date']}-lists-baseline.json`: `visible_documents` "
+        "as two OR'ed EXISTS, `list_todo` filtering on its annotation, counts capped at "
+        "10,000. p50 in-process, ms, then → now:",
+        "",
+        "| request | " + " | ".join(PROFILES) + " |",
+        "|---|" + "---:|" * len(PROFILES),
+    ]
+    table: dict[str, dict[str, str]] = {}
+    for now, then in rows:
+        table.setdefault(now["request"], {})[now["profile"]] = (
+            f"{_fmt(then['p50_ms'])} → {_fmt(now['p50_ms'])}"
+        )
+    for request, cells in table.items():
+        lines.append(
+            f"| {REQUEST_LABELS.get(request, request)} | "
+            + " | ".join(cells.get(p, "") for p in PROFILES)
+            + " |"
+        )
+    return lines
+
+
 def targets_lines(payload: dict[str, Any]) -> list[str]:
     by = {(r["profile"], r["request"]): r for r in payload["in_process"]}
     lines = [
@@ -294,10 +330,19 @@ def explain_lines(plans: list[dict[str, Any]], limit_lines: int = 28) -> list[st
     return lines
 
 
+def _baseline(payload: dict[str, Any], part: str) -> dict[str, Any] | None:
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).parent / "results" / f"{payload['date']}-{part}-baseline.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def lists_markdown(payload: dict[str, Any]) -> str:
     lines = [*machine_lines(payload), "", *dataset_lines(payload), *profile_lines(payload), ""]
     lines += [*in_process_lines(payload), ""]
     lines += [*targets_lines(payload), ""]
+    lines += [*baseline_lines(payload, _baseline(payload, "lists")), ""]
     lines += [*http_lines(payload), ""]
     lines += [*prototype_lines(payload), ""]
     lines += skipped_lines(payload)

@@ -15,6 +15,7 @@ BEGIN = "<!-- notices:generated:begin -->"
 END = "<!-- notices:generated:end -->"
 SYSTEM_LABELS = {
     "full": "eoffice (daphne, full app)",
+    "full_retry": "eoffice: the rejected, retried once",
     "channels": "bare Channels (group)",
     "channels-loop": "bare Channels (per-user loop)",
     "websockets": "bare websockets",
@@ -296,12 +297,13 @@ def markdown(result: dict[str, Any], stem: str) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for level in result.get("levels", []):
-        for system in ("full", "channels", "websockets", "redis"):
+        for system in ("full", "full_retry", "channels", "websockets", "redis"):
             ramp = level["ramp"].get(system)
             if not ramp:
                 continue
             proc = {
                 "full": "daphne-full",
+                "full_retry": None,
                 "channels": "daphne-channels",
                 "websockets": "ws-server",
             }.get(system)
@@ -313,7 +315,7 @@ def markdown(result: dict[str, Any], stem: str) -> str:
                 f"{ramp['connected']:,}/{ramp['requested']:,} | "
                 f"{_fmt(ramp['rate_achieved_per_s'])} | {_fmt(ramp['open_ms'].get('p95'))} | "
                 f"{_fmt(ramp['ready_ms'].get('p95'))} | {ramp['failed']} | "
-                f"{_fmt(level.get('held_at_end', {}).get(system))} | "
+                f"{_fmt(level.get('held_at_end', {}).get(system, ''))} | "
                 f"{_fmt(rss) + ' KB' if rss is not None else '—'}"
                 f"{' (' + _fmt(rss_new) + ')' if rss_new is not None else ''} | "
                 f"{_fmt(ramp.get('server_cpu_ms_per_connection'))} |"
@@ -378,7 +380,8 @@ def markdown(result: dict[str, Any], stem: str) -> str:
         "",
         "| N | scenario | HTTP response p50 / p95 ms | trigger: stored / committed+pushed ms "
         "| frame after the action p50 / p95 ms "
-        "| daphne CPU ms per frame | CPU s: daphne / trigger / other (PostgreSQL…) |",
+        "| daphne CPU ms per delivered frame (action included) "
+        "| CPU s: daphne / trigger / other (PostgreSQL…) |",
         "|---|---|---|---|---|---|---|",
     ]
     for n, level in summary.get("levels", {}).items():
@@ -443,18 +446,6 @@ def markdown(result: dict[str, Any], stem: str) -> str:
         "(`core_busy`) but is not the criterion: PostgreSQL backends working for the "
         "product land on it whenever core 0 is busy.",
     ]
-    busiest = max(
-        (r for level in result.get("levels", []) for r in level["measurements"]),
-        key=lambda r: r["client_busy"],
-        default=None,
-    )
-    if busiest:
-        lines.append("")
-        lines.append(
-            f"Busiest kept or discarded window: {busiest['scenario']} on "
-            f"{SYSTEM_LABELS[busiest['system']]} at N={busiest['level']:,}, harness "
-            f"{busiest['client_busy']:.0%} of {busiest['wall_s'] * 1000:.0f} ms."
-        )
     lines += ["", "#### Targets (issue 5)", "", "| target | measured | holds |", "|---|---|---|"]
     for row in summary.get("targets", []):
         lines.append(f"| {row['target']} | {row['measured']} | {'yes' if row['holds'] else 'NO'} |")
