@@ -9,7 +9,7 @@ REQUEST_LABELS = {
     "todo_deep": "Việc cần xử lý, last page (`/?page=N`)",
     "register_page1": "Register, page 1 (`/incoming/`)",
     "register_filtered": "Register with filters (state, type, date from)",
-    "register_deep": "Register, deep page (`/incoming/?page=N`, N ≤ 2000)",
+    "register_deep": "Register, deepest reachable page (`/incoming/?page=N`)",
     "document": "Document page (`/incoming/<id>/`)",
     "unread_count": "Unread count (`/notices/unread/`)",
 }
@@ -143,7 +143,11 @@ def in_process_lines(payload: dict[str, Any]) -> list[str]:
             if not varying
             else "not all constant across users: "
             + "; ".join(f"{REQUEST_LABELS.get(k, k)}: {v}" for k, v in varying.items())
-            + "."
+            + (
+                " (the to-do page skips its row query when the list is empty)."
+                if set(varying) == {"todo_page1"}
+                else "."
+            )
         ),
     ]
     return lines
@@ -236,7 +240,9 @@ def http_lines(payload: dict[str, Any]) -> list[str]:
         "",
         "Processes: 2, one per core. Django runs sync views one at a time per daphne process "
         "(`thread_sensitive`), so concurrency needs processes; PostgreSQL shares the same two "
-        "cores. Sweep, 8 clients on the median user's page 1 of Việc cần xử lý: "
+        "cores. Sweep, 8 clients on the median user's "
+        + REQUEST_LABELS[payload["process_sweep"][0]["request"]].split(" (")[0].lower()
+        + ": "
         + ", ".join(
             f"{s['processes']} process{'es' if s['processes'] > 1 else ''} "
             f"{s['throughput_rps']:.1f}/s (p95 {_fmt(s['p95_ms'])} ms)"
@@ -308,7 +314,8 @@ def explain_lines(plans: list[dict[str, Any]], limit_lines: int = 28) -> list[st
     lines = ["### Slowest statements, `EXPLAIN (ANALYZE, BUFFERS)`", ""]
     for i, p in enumerate(plans, start=1):
         sql = p["sql"]
-        short_sql = sql if len(sql) < 700 else sql[:700] + " …"
+        # The select list is long and says little: keep its start and the FROM ... end.
+        short_sql = sql if len(sql) < 900 else sql[:160] + " … " + sql[-740:]
         plan_lines = p["plan"].split("\n")
         shown = plan_lines[:limit_lines]
         if len(plan_lines) > limit_lines:

@@ -3,7 +3,7 @@
     taskset -c 1 .venv/bin/python -m bench.notices          (what `make bench-notices` runs)
     .venv/bin/python -m bench.notices --quick               (tiny: harness check, ~1 min)
 
-What it does, bounded by --budget (default 660 s, then it stops itself):
+What it does, bounded by --budget (default 690 s, then it stops itself):
 
 1. Creates its own PostgreSQL database (``eoffice_bench_notices`` on 127.0.0.1), migrates it,
    and starts its own redis-server on a free 127.0.0.1 port (so that no other Channels user
@@ -13,16 +13,19 @@ What it does, bounded by --budget (default 660 s, then it stops itself):
    (``eoffice.asgi:application``), daphne serving a bare Channels consumer with the same
    channel layer (bench/notices_channels_app.py) and its sender, a bare ``websockets``
    server (bench/notices_ws_server.py), the announcement trigger
-   (bench/notices_trigger.py) and the redis-server. This harness runs on core 1.
-3. For N = 100, 1,000 and 5,000 it ramps session-authenticated websockets to the product
-   (origin header, hello, wait for ready) at --ramp-rate per second, the same sockets to the
-   bare servers, and N redis-py asyncio pub/sub receivers. User 0 has three tabs.
+   (bench/notices_trigger.py) and the redis-server. This harness runs on core 1, with the
+   raw-Redis receivers in a second client process (bench/notices_redis_receivers.py).
+3. For N = 100, 1,000 and 5,000 it creates N users with sessions, ramps session-
+   authenticated websockets to the product (origin header, hello, wait for ready) at up to
+   --ramp-rate per second (a rejected handshake is retried once), the same sockets to the
+   bare servers, and N raw Redis pub/sub receivers. User 0 has three tabs.
 4. Runs the scenarios --rounds times, the systems interleaved (rotated each round): one
    user with three tabs, a direction naming 10 and 100 people, an announcement to all N,
    and a burst of 50 events in one second. Product events are real HTTP actions (POST
    /incoming/<id>/direct/ as the leader), except the announcement (bench-only trigger that
    calls realtime.services.notify; the product has no such action). Latency is per socket,
-   from just before the request is sent to the receipt of the notice frame.
+   from just before the request is sent to the receipt of the notice frame. Rounds are
+   cut to fit the budget, keeping room for the larger levels.
 5. Writes bench/results/<date>-notices.json and .md, and the "Notices" section of
    docs/PERFORMANCE.md; drops the database and stops everything it started.
 """

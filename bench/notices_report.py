@@ -279,7 +279,7 @@ def markdown(result: dict[str, Any], stem: str) -> str:
         f"{result['config']['floor_ramp_rate_per_s']:.0f}/s; "
         f"`ulimit -n` {machine.get('nofile', {}).get('soft')}.",
         f"- Setup: {_setup(result.get('setup', {}))}.",
-        "- Rounds run (the time budget keeps two rounds for the largest level first): "
+        "- Rounds run (the time budget keeps room for the larger levels' ramps and rounds): "
         + ", ".join(
             f"N={level['n']:,}: {_rounds(level)}"
             + ("" if level.get("complete") else " (cut short)")
