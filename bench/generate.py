@@ -1,6 +1,6 @@
 """Build the scale database for the list and search benchmarks (issue 5, parts 2 and 3).
 
-    .venv/bin/python bench/generate.py [--documents 1000000] [--budget 780] [--reset]
+    .venv/bin/python bench/generate.py [--documents 1000000] [--budget 720] [--reset]
 
 Creates ``eoffice_bench`` on 127.0.0.1 (createdb, then ``manage.py migrate``) and fills it
 with PostgreSQL COPY, never the ORM: one provincial People's Committee with 200 units (each
