@@ -61,6 +61,15 @@ class Register(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     year = models.PositiveSmallIntegerField(_("year"))
     is_confidential = models.BooleanField(_("confidential"), default=False)
+    # Set only for an outgoing series kept per document type (Agency.outgoing_series).
+    doc_type = models.ForeignKey(
+        DocumentType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("document type"),
+    )
     name = models.CharField(_("name"), max_length=200)
     last_number = models.PositiveIntegerField(_("last number used"), default=0)
     is_locked = models.BooleanField(
@@ -76,7 +85,14 @@ class Register(models.Model):
         ordering = ["-year", "kind", "is_confidential"]
         constraints = [
             models.UniqueConstraint(
-                fields=["kind", "year", "is_confidential"], name="register_kind_year_unique"
+                fields=["kind", "year", "is_confidential"],
+                condition=models.Q(doc_type__isnull=True),
+                name="register_kind_year_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "year", "is_confidential", "doc_type"],
+                condition=models.Q(doc_type__isnull=False),
+                name="register_kind_year_type_unique",
             ),
         ]
 
@@ -85,7 +101,12 @@ class Register(models.Model):
 
 
 class Document(models.Model):
-    """An official document, incoming or outgoing, with its register entry."""
+    """An official document, incoming or outgoing, with its register entry.
+
+    An outgoing document starts as a draft without register, number or date; issuing gives
+    it all three. An incoming document made by distributing one of ours points to it
+    through ``source_document``.
+    """
 
     class Direction(models.TextChoices):
         INCOMING = "incoming", _("Incoming")
@@ -100,6 +121,15 @@ class Document(models.Model):
         COMPLETED = "completed", _("Completed")
         RETURNED = "returned", _("Returned to the clerk")
         CANCELLED = "cancelled", _("Registration cancelled")
+        # Outgoing flow (DOMAIN §c); the chain's moves are routing.approval_workflow.
+        DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
+        AWAITING_SIGNATURE = "awaiting_signature", _("Awaiting signature")
+        REVISION = "revision", _("Returned for revision")
+        SIGNED = "signed", _("Signed, awaiting issue")
+        ISSUED = "issued", _("Issued")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        ABANDONED = "abandoned", _("Draft abandoned")
 
     class ReceiptMethod(models.TextChoices):
         PAPER = "paper", _("On paper")
@@ -108,15 +138,23 @@ class Document(models.Model):
     direction = models.CharField(
         _("direction"), max_length=10, choices=Direction.choices, default=Direction.INCOMING
     )
+    # Register, number and date are empty while an outgoing document is a draft.
     register = models.ForeignKey(
-        Register, on_delete=models.PROTECT, related_name="documents", verbose_name=_("register")
+        Register,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("register"),
     )
-    register_number = models.PositiveIntegerField(_("arrival number"))
-    received_at = models.DateTimeField(_("arrival date"))
+    register_number = models.PositiveIntegerField(_("arrival number"), null=True, blank=True)
+    received_at = models.DateTimeField(_("arrival date"), null=True, blank=True)
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="+",
         verbose_name=_("registered by"),
     )
@@ -124,7 +162,7 @@ class Document(models.Model):
     sender_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
     number_symbol = models.CharField(_("number and symbol"), max_length=60)
     number_symbol_key = models.CharField(max_length=60, editable=False, db_index=True)
-    issued_on = models.DateField(_("document date"))
+    issued_on = models.DateField(_("document date"), null=True, blank=True)
     doc_type = models.ForeignKey(
         DocumentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("document type")
     )
@@ -154,6 +192,63 @@ class Document(models.Model):
         _("number and symbol of the reply"), max_length=60, blank=True
     )
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
+    # Outgoing documents: who drafted it, for whom, and how it was signed and issued.
+    drafter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="drafts",
+        verbose_name=_("drafter"),
+    )
+    drafting_department = models.ForeignKey(
+        "eoffice.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("drafting department"),
+    )
+    proposed_signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("proposed signer"),
+    )
+    in_reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("in reply to"),
+    )
+    source_document = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="distributed_copies",
+        verbose_name=_("sent by us as"),
+    )
+    draft_version = models.PositiveIntegerField(_("draft version"), default=0)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed by"),
+    )
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    # The authority lines above the signer's name, e.g. "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH".
+    signer_capacity = models.CharField(_("signing capacity"), max_length=300, blank=True)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    copies = models.PositiveSmallIntegerField(_("number of copies"), null=True, blank=True)
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdraw_reason = models.TextField(_("reason for withdrawal"), blank=True)
     # Accent-free lower-case copy of summary, number/symbol and sender for search (TRAPS.md).
     search_text = models.TextField(editable=False, default="")
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -171,6 +266,11 @@ class Document(models.Model):
             models.Index(fields=["register", "-register_number"], name="document_register_idx"),
             models.Index(fields=["-received_at", "-id"], name="document_received_idx"),
             models.Index(fields=["state"], name="document_state_idx"),
+            models.Index(
+                fields=["drafter", "-registered_at"],
+                condition=models.Q(drafter__isnull=False),
+                name="document_drafter_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -179,7 +279,13 @@ class Document(models.Model):
     @property
     def register_number_display(self) -> str:
         """Numbers below 10 take a leading zero (DOMAIN §e)."""
+        if self.register_number is None:
+            return ""
         return f"{self.register_number:02d}"
+
+    @property
+    def is_outgoing(self) -> bool:
+        return self.direction == self.Direction.OUTGOING
 
     @property
     def is_confidential(self) -> bool:
@@ -220,6 +326,9 @@ class Attachment(models.Model):
     class Kind(models.TextChoices):
         DOCUMENT = "document", _("Document file")
         RESULT = "result", _("Handling result")
+        DRAFT = "draft", _("Draft")
+        APPENDIX = "appendix", _("Appendix")
+        FINAL = "final", _("Issued file")
 
     document = models.ForeignKey(
         Document, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("document")
@@ -230,6 +339,8 @@ class Attachment(models.Model):
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
     sha256 = models.CharField("SHA-256", max_length=64)
+    # The draft version this file belongs to (drafts of outgoing documents only).
+    version = models.PositiveIntegerField(_("version"), null=True, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -273,6 +384,20 @@ class DocumentEvent(models.Model):
         REOPENED = "reopened", _("Reopened")
         CANCELLED = "cancelled", _("Cancelled the registration")
         COMMENTED = "commented", _("Commented")
+        DRAFT_CREATED = "draft_created", _("Created the draft")
+        DRAFT_EDITED = "draft_edited", _("Changed the draft's details")
+        VERSION_ADDED = "version_added", _("Uploaded a new version")
+        DRAFT_SUBMITTED = "draft_submitted", _("Submitted for approval")
+        STEP_APPROVED = "step_approved", _("Approved")
+        STEP_RETURNED = "step_returned", _("Returned for revision")
+        STEP_FORWARDED = "step_forwarded", _("Forwarded to another approver")
+        DRAFT_RECALLED = "draft_recalled", _("Recalled the draft")
+        SIGNED_OFF = "signed_off", _("Signed off")
+        ISSUED = "issued", _("Numbered and issued")
+        DISTRIBUTED = "distributed", _("Sent to internal recipients")
+        RECEIVED = "received", _("Received from within the agency")
+        WITHDRAWN = "withdrawn", _("Withdrew the issued document")
+        DRAFT_ABANDONED = "draft_abandoned", _("Abandoned the draft")
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(
@@ -309,3 +434,138 @@ class DocumentEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("history entries are append-only")
+
+
+class NumberReservation(models.Model):
+    """A number of the outgoing register held back for a document signed on paper.
+
+    Taking it moves the counter like an issue does; it is then either used by one issued
+    document or released explicitly, and it stays in the register either way (DOMAIN §e).
+    """
+
+    class State(models.TextChoices):
+        RESERVED = "reserved", _("Reserved")
+        USED = "used", _("Used")
+        RELEASED = "released", _("Released, not used")
+
+    register = models.ForeignKey(
+        Register, on_delete=models.PROTECT, related_name="reservations", verbose_name=_("register")
+    )
+    number = models.PositiveIntegerField(_("number"))
+    purpose = models.CharField(_("for"), max_length=500)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.RESERVED
+    )
+    reserved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reserved_at = models.DateTimeField(default=timezone.now)
+    document = models.OneToOneField(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservation",
+    )
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.TextField(_("reason for releasing"), blank=True)
+
+    class Meta:
+        verbose_name = _("reserved number")
+        verbose_name_plural = _("reserved numbers")
+        ordering = ["register", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["register", "number"], name="reservation_register_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number:02d} ({self.get_state_display()})"
+
+    @property
+    def number_display(self) -> str:
+        return f"{self.number:02d}"
+
+
+class OutgoingRecipient(models.Model):
+    """One line of an outgoing document's "Nơi nhận" (DOMAIN §c.3)."""
+
+    class Group(models.TextChoices):
+        EXECUTE = "execute", _("To execute")
+        INFORM = "inform", _("To inform")
+        FILE = "file", _("To file")
+
+    class Delivery(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the issue")
+        DELIVERED = "delivered", _("Delivered")
+        TO_SEND = "to_send", _("To be sent")
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="recipients")
+    group = models.CharField(_("group"), max_length=10, choices=Group.choices)
+    department = models.ForeignKey(
+        "eoffice.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("department"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("person"),
+    )
+    external_name = models.CharField(_("external agency"), max_length=200, blank=True)
+    external_code = models.CharField(_("agency code"), max_length=13, blank=True)
+    delivery = models.CharField(
+        _("delivery"), max_length=10, choices=Delivery.choices, default=Delivery.WAITING
+    )
+    # The incoming document made for this recipient when the document was issued.
+    delivered_document = models.OneToOneField(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="delivered_from",
+    )
+    sort_order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["sort_order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(department__isnull=False, user__isnull=True, external_name="")
+                    | models.Q(department__isnull=True, user__isnull=False, external_name="")
+                    | (
+                        models.Q(department__isnull=True, user__isnull=True)
+                        & ~models.Q(external_name="")
+                    )
+                ),
+                name="recipient_is_one_thing",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if self.department_id:
+            return str(self.department)
+        if self.user_id:
+            return str(self.user)
+        return self.external_name
+
+    @property
+    def is_internal(self) -> bool:
+        return self.external_name == ""

@@ -2,7 +2,9 @@
 
 A user sees a document when a grant reaches them: a personal grant, or a grant to their
 department (a guardian group permission on the department's group). Clerks see the whole
-incoming register. Confidential documents are seen only through personal grants.
+incoming register and the outgoing documents from sign-off on. A draft is seen by its
+drafter and by each approver once the chain reaches them (personal grants given by
+``routing.approvals``). Confidential documents are seen only through personal grants.
 Every lookup of an id that came from a user goes through ``get_document_for_user``, which
 answers 404 alike for "does not exist" and "not yours".
 """
@@ -24,6 +26,12 @@ from documents.models import (
 from eoffice.models import Department, User
 
 VIEW_DOCUMENT = "documents.view_document"
+# Outgoing documents the clerks keep in the outgoing register (drafts are not theirs).
+CLERK_OUTGOING_STATES = (
+    Document.State.SIGNED,
+    Document.State.ISSUED,
+    Document.State.WITHDRAWN,
+)
 
 
 def visible_documents(user: User) -> QuerySet[Document]:
@@ -50,7 +58,12 @@ def visible_documents(user: User) -> QuerySet[Document]:
     else:
         condition = Q(pk__in=granted_document_ids(user))
     if user.is_clerk:
-        condition |= Q(direction=Document.Direction.INCOMING, secrecy=Secrecy.NONE)
+        # Register keepers: the incoming register, and outgoing documents from sign-off on.
+        condition |= Q(direction=Document.Direction.INCOMING, secrecy=Secrecy.NONE) | Q(
+            direction=Document.Direction.OUTGOING,
+            secrecy=Secrecy.NONE,
+            state__in=CLERK_OUTGOING_STATES,
+        )
     return documents.filter(condition)
 
 

@@ -41,6 +41,36 @@ class Agency(models.Model):
         help_text=_("Printed in the place-and-date line, e.g. Hoàn Kiếm."),
     )
 
+    class OutgoingSeries(models.TextChoices):
+        SINGLE = "single", _("One series for all administrative document types")
+        PER_TYPE = "per_type", _("One series per document type")
+
+    collective_name = models.CharField(
+        _("collective body"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For an agency led collectively, the body its head signs for, e.g. ỦY BAN NHÂN "
+            "DÂN (printed as “TM. ỦY BAN NHÂN DÂN”); empty for an agency led by one head."
+        ),
+    )
+    head_position = models.ForeignKey(
+        "Position",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("position of the agency's head"),
+        help_text=_("E.g. Chủ tịch; deputies sign “KT.” for this position."),
+    )
+    outgoing_series = models.CharField(
+        _("outgoing numbering"),
+        max_length=10,
+        choices=OutgoingSeries.choices,
+        default=OutgoingSeries.SINGLE,
+        help_text=_("Decided by the agency's head (Decree 30, Art. 15)."),
+    )
+
     class Meta:
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")

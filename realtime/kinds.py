@@ -26,6 +26,15 @@ NoticeKind = Literal[
     "deadline_overdue",
     "reminder",
     "mention",
+    "draft_to_approve",
+    "draft_to_sign",
+    "draft_approved",
+    "draft_returned",
+    "draft_recalled",
+    "draft_signed",
+    "document_to_issue",
+    "document_issued",
+    "document_withdrawn",
 ]
 
 NOTICE_LABELS: dict[str, StrPromise] = {
@@ -44,6 +53,15 @@ NOTICE_LABELS: dict[str, StrPromise] = {
     "deadline_overdue": _("Handling is overdue"),
     "reminder": _("Reminder from a leader"),
     "mention": _("You were mentioned in a message"),
+    "draft_to_approve": _("A draft waits for your approval"),
+    "draft_to_sign": _("A draft waits for your signature"),
+    "draft_approved": _("Your draft passed a step"),
+    "draft_returned": _("A draft was returned for revision"),
+    "draft_recalled": _("A draft was recalled by its drafter"),
+    "draft_signed": _("Your draft was signed off"),
+    "document_to_issue": _("A signed document waits to be numbered and issued"),
+    "document_issued": _("A document you worked on was issued"),
+    "document_withdrawn": _("An issued document was withdrawn"),
 }
 
 

@@ -209,3 +209,31 @@ class DeadlineReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.assignment_id} {self.kind} {self.deadline:%d/%m/%Y}"
+
+
+# The approval chains of outgoing drafts live in their own module; importing them here
+# registers them with the routing app.
+from routing.approval_models import (  # noqa: E402
+    ApprovalStep,
+    ApprovalTask,
+    ChainTemplate,
+    ChainTemplateHolder,
+    ChainTemplateStep,
+    Delegation,
+    StepMode,
+)
+
+__all__ = [
+    "ApprovalStep",
+    "ApprovalTask",
+    "Assignment",
+    "CalendarDay",
+    "ChainTemplate",
+    "ChainTemplateHolder",
+    "ChainTemplateStep",
+    "DeadlineExtension",
+    "DeadlineReminder",
+    "Delegation",
+    "Direction",
+    "StepMode",
+]

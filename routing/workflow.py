@@ -51,6 +51,20 @@ class Transition:
     target: str | None  # None: the document's state does not change
 
 
+# The states of the incoming flow; WITHDRAWN is reached only by a copy of one of our own
+# documents when we withdraw it (routing.issuing).
+INCOMING_STATES = frozenset(
+    {
+        S.REGISTERED,
+        S.AWAITING_DIRECTION,
+        S.DIRECTED,
+        S.IN_PROGRESS,
+        S.COMPLETED,
+        S.RETURNED,
+        S.CANCELLED,
+        S.WITHDRAWN,
+    }
+)
 IN_HANDLING = frozenset({S.DIRECTED, S.IN_PROGRESS})
 
 INCOMING_TRANSITIONS: dict[Action, Transition] = {
@@ -64,7 +78,7 @@ INCOMING_TRANSITIONS: dict[Action, Transition] = {
     Action.DECIDE_EXTENSION: Transition(IN_HANDLING, None),
     Action.REOPEN: Transition(frozenset({S.COMPLETED}), S.IN_PROGRESS),
     Action.CANCEL: Transition(frozenset({S.REGISTERED, S.RETURNED}), S.CANCELLED),
-    Action.COMMENT: Transition(frozenset(S.values) - {S.CANCELLED}, None),
+    Action.COMMENT: Transition(INCOMING_STATES - {S.CANCELLED}, None),
 }
 
 
