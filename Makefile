@@ -25,6 +25,12 @@ $(UV):
 
 system-deps:
 	@ldconfig -p | grep -q 'libmagic.so.1' || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libmagic1; }
+	@# DejaVu Sans: the Unicode font embedded in the PDF register exports.
+	@test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq fonts-dejavu-core; }
+	@# pdfsig (poppler-utils) and certutil (libnss3-tools): the suite's independent check of
+	@# digital signatures with NSS, beside pyHanko's own verification.
+	@command -v pdfsig >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq poppler-utils; }
+	@command -v certutil >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libnss3-tools; }
 
 browser-deps:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
@@ -71,10 +77,10 @@ clean:
 	rm -rf $(VENV) .tools var/test-eoffice-*.sqlite3* test-artifacts
 
 # --- benchmarks (issue 5): PostgreSQL and Redis on 127.0.0.1, results in bench/results/ ---
-.PHONY: bench bench-notices bench-lists bench-search
+.PHONY: bench bench-notices bench-lists bench-search bench-numbering
 
 # `make bench` runs every part that exists.
-bench: bench-notices bench-lists bench-search
+bench: bench-notices bench-lists bench-search bench-numbering
 
 # Part 1, notice latency and fan-out: the harness on core 1, the servers on core 0; it
 # stops itself after ~11 minutes (the outer timeout is only a safety net).
@@ -91,3 +97,9 @@ bench-lists: install-dev
 bench-search: install-dev
 	timeout -k 15 900 $(PY) bench/generate.py
 	timeout -k 15 600 $(PY) bench/lists.py search
+
+# Part 4, numbering under contention: PostgreSQL (its own database eoffice_bench_numbering,
+# 2/8/32/64 worker processes) and the embedded SQLite (2/4/8), each against a bare-counter
+# floor; it stops itself after ~4.5 minutes (the outer timeout is only a safety net).
+bench-numbering: install-dev
+	timeout -k 15 420 $(PY) bench/numbering.py

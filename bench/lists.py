@@ -360,7 +360,9 @@ def profile_paths(profile: dict[str, Any], filters: dict[str, str]) -> dict[str,
     reachable = math.inf if cap is None else cap // page_size  # the paginator's last page
     todo_pages = max(1, min(math.ceil(todo / page_size), reachable))
     register_pages = max(1, math.ceil(visible / page_size))
-    deep_register = int(min(register_pages, 2000, reachable))
+    # Past the count cap, pages are reached by the "Next" links (keyset): the 400th page
+    # (10,000 rows, the first run's deepest reachable page) stays measurable.
+    deep_register = int(min(register_pages, 400))
     document = (
         visible_documents(user)
         .filter(state=Document.State.COMPLETED)
@@ -390,6 +392,25 @@ def profile_paths(profile: dict[str, Any], filters: dict[str, str]) -> dict[str,
         "document": f"/incoming/{document}/",
         "unread_count": "/notices/unread/",
     }
+
+
+def next_link_to(client, path: str) -> str:
+    """The deep page as a user reaches it: the "Next" link of the page before it.
+
+    The application's links carry the last row's sort key (keyset pagination, so that a
+    deep page is not an OFFSET scan); a bare ``?page=N`` is the fallback for typed URLs.
+    Returns ``path`` unchanged when the page before has no such link.
+    """
+    import html
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(path)
+    number = int(parse_qs(parts.query).get("page", ["1"])[0])
+    if number <= 1:
+        return path
+    before = client.get(f"{parts.path}?page={number - 1}")
+    match = re.search(rf'href="\?([^"]*page={number}&amp;after=[^"]+)"', before.text)
+    return f"{parts.path}?{html.unescape(match.group(1))}" if match else path
 
 
 # --- in-process measurement --------------------------------------------------------------------
@@ -629,6 +650,8 @@ def run_lists(
 
     reps, warmup, cap = (5, 1, 3.0) if args.quick else (20, 2, 6.0)
     http_seconds = 2.0 if args.quick else 4.0
+    if args.smoke:
+        reps, warmup, cap, http_seconds = 2, 1, 1.0, 0.3
     today = date.fromisoformat(generation["now"][:10])
     filters = {
         "state": "completed",
@@ -666,6 +689,9 @@ def run_lists(
         )
         client = Client()
         client.cookies["sessionid"] = cookie
+        for name in ("register_deep", "todo_deep"):
+            if name in paths:
+                paths[name] = next_link_to(client, paths[name])
         for name, path in paths.items():
             if over_budget():
                 data["skipped"].append(f"in-process {profile['profile']} {name}: time budget")
@@ -679,13 +705,14 @@ def run_lists(
                 f"{r['queries']:>2} queries  (n={r['n']}, status {r['status']})"
             )
 
-    log("prototypes of the fixes (bench-side SQL, not application code)")
     prototypes = data["prototypes"] = []
-    try:
-        measure_prototypes(profiles, filters, paths_by_profile, prototypes)
-    except Exception as exc:  # the prototypes must not stop the run
-        data["prototypes_error"] = repr(exc)
-        log(f"prototypes failed: {exc!r}")
+    if not args.smoke:
+        log("prototypes of the fixes (bench-side SQL, not application code)")
+        try:
+            measure_prototypes(profiles, filters, paths_by_profile, prototypes)
+        except Exception as exc:  # the prototypes must not stop the run
+            data["prototypes_error"] = repr(exc)
+            log(f"prototypes failed: {exc!r}")
     log("EXPLAIN (ANALYZE, BUFFERS) of the slowest statements")
     data["explain"] = explain_slowest(captured, 3 if args.quick else 6)
 
@@ -711,7 +738,7 @@ def run_lists(
                     data["skipped"].append(f"http {profile['profile']} {name}: time budget")
                     continue
                 p50 = measured["p50_ms"]
-                for clients in (1, 8):
+                for clients in (1,) if args.smoke else (1, 8):
                     base = {"profile": profile["profile"], "request": name, "processes": 2}
                     if p50 > SLOW_MS and clients > 1:
                         http.append({**base, "clients": clients, "skipped": "slower than 2 s"})
@@ -742,7 +769,7 @@ def run_lists(
     sweep: list[dict[str, Any]] = []
     data["process_sweep"] = sweep
     sweep_path = paths_by_profile["median"]["document"]
-    for processes in (1, 2, 4):
+    for processes in () if args.smoke else (1, 2, 4):
         with Daphnes(args.url, processes) as servers:
             r = measure_http(servers.ports, sweep_path, cookies["median"], 8, http_seconds)
             r.update({"processes": processes, "request": "document", "profile": "median"})
@@ -1009,6 +1036,8 @@ def run_search(
     from routing.selectors import RegisterFilter, list_incoming
 
     reps, warmup, cap = (5, 1, 2.0) if args.quick else (20, 2, 4.0)
+    if args.smoke:
+        reps, warmup, cap = 2, 1, 1.0
     profiles, _distribution = pick_profiles()
     chosen = [p for name in ("heavy", "median") for p in profiles if p["profile"] == name]
     results: list[dict[str, Any]] = []
@@ -1064,7 +1093,7 @@ def today() -> str:
 
 
 def write_results(part: str, payload: dict[str, Any]) -> Path:
-    RESULTS_DIR.mkdir(exist_ok=True)
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{payload['date']}-{part}.json"
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str) + "\n")
     return path
@@ -1118,8 +1147,14 @@ def main() -> int:
         "part", choices=["lists", "search", "report"], help="report: rewrite PERFORMANCE.md"
     )
     parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
-    parser.add_argument("--quick", action="store_true", help="few repetitions (smoke test)")
+    parser.add_argument("--quick", action="store_true", help="few repetitions")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="harness check on tiny data (make test): 2 repetitions, 1 HTTP client, no sweep",
+    )
     parser.add_argument("--no-report", action="store_true", help="do not touch PERFORMANCE.md")
+    parser.add_argument("--out", help="directory for the JSON results (default bench/results)")
     parser.add_argument(
         "--budget",
         type=float,
@@ -1127,6 +1162,9 @@ def main() -> int:
         help="seconds before measurements are skipped (default 600 lists, 300 search)",
     )
     args = parser.parse_args()
+    global RESULTS_DIR
+    if args.out:
+        RESULTS_DIR = Path(args.out)
     if args.part == "report":
         return rerender()
     budget = args.budget or (600.0 if args.part == "lists" else 300.0)
@@ -1158,14 +1196,14 @@ def main() -> int:
         "part": args.part,
         "date": today(),
         "command": " ".join(sys.argv),
-        "quick": args.quick,
+        "quick": args.quick or args.smoke,
         "seconds": round(time.perf_counter() - started, 1),
         "machine": info,
         "generation": generation,
         **data,
     }
     path = write_results(args.part, payload)
-    log(f"results in {path.relative_to(ROOT)} ({payload['seconds']} s)")
+    log(f"results in {path} ({payload['seconds']} s)")
     if not args.no_report:
         update_report(payload)
     return 0

@@ -6,10 +6,10 @@ from typing import Any
 
 REQUEST_LABELS = {
     "todo_page1": "Việc cần xử lý, page 1 (`/`)",
-    "todo_deep": "Việc cần xử lý, last page (`/?page=N`)",
+    "todo_deep": 'Việc cần xử lý, last page (its "Next" link)',
     "register_page1": "Register, page 1 (`/incoming/`)",
     "register_filtered": "Register with filters (state, type, date from)",
-    "register_deep": "Register, deepest reachable page (`/incoming/?page=N`)",
+    "register_deep": 'Register, page 400 or the last (its "Next" link)',
     "document": "Document page (`/incoming/<id>/`)",
     "unread_count": "Unread count (`/notices/unread/`)",
 }
@@ -32,8 +32,9 @@ def machine_lines(payload: dict[str, Any]) -> list[str]:
         "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; {m['postgresql']} "
         f"(shared_buffers {s.get('shared_buffers')}, work_mem {s.get('work_mem')}, "
-        f"random_page_cost {s.get('random_page_cost')}, jit {s.get('jit')}: the Debian "
-        f"defaults); Python {m['python']}, Django {m['django']}, psycopg {m['psycopg']}, "
+        f"random_page_cost {s.get('random_page_cost')}: the Debian defaults; jit "
+        f"{s.get('jit')} in eoffice's sessions, see eoffice/settings.py); "
+        f"Python {m['python']}, Django {m['django']}, psycopg {m['psycopg']}, "
         f"daphne {m['daphne']}. Load average at start {load}, at end {load_end}: the machine "
         "was shared with other work, so absolute times are noisy.",
         "",
@@ -150,6 +151,42 @@ def in_process_lines(payload: dict[str, Any]) -> list[str]:
             )
         ),
     ]
+    return lines
+
+
+def before_lines(payload: dict[str, Any], before_run: dict[str, Any] | None) -> list[str]:
+    """In-process p95 of the run before the fixes of issue 5 (same generator and seed)."""
+    if not before_run:
+        return []
+    before = {(r["profile"], r["request"]): r for r in before_run.get("in_process", [])}
+    table: dict[str, dict[str, str]] = {}
+    for now in payload["in_process"]:
+        then = before.get((now["profile"], now["request"]))
+        if then is None:
+            continue
+        table.setdefault(now["request"], {})[now["profile"]] = (
+            f"{_fmt(then['p95_ms'])} ({then['queries']} q) → {_fmt(now['p95_ms'])} "
+            f"({now['queries']} q)"
+        )
+    if not table:
+        return []
+    lines = [
+        "### Before and after the fixes (p95 in-process, ms, and SQL queries)",
+        "",
+        f"Before: `bench/results/{before_run['date']}-lists-before-perf.json` (the run "
+        "above this section's first fixes, on the same generated data set; the deep pages "
+        "were then `?page=N` by OFFSET, now the page reached by the previous page's "
+        '"Next" link).',
+        "",
+        "| request | " + " | ".join(PROFILES) + " |",
+        "|---|" + "---:|" * len(PROFILES),
+    ]
+    for request, cells in table.items():
+        lines.append(
+            f"| {REQUEST_LABELS.get(request, request)} | "
+            + " | ".join(cells.get(p, "") for p in PROFILES)
+            + " |"
+        )
     return lines
 
 
@@ -337,11 +374,11 @@ def explain_lines(plans: list[dict[str, Any]], limit_lines: int = 28) -> list[st
     return lines
 
 
-def _baseline(payload: dict[str, Any], part: str) -> dict[str, Any] | None:
+def _baseline(payload: dict[str, Any], part: str, kind: str = "baseline") -> dict[str, Any] | None:
     import json
     from pathlib import Path
 
-    path = Path(__file__).parent / "results" / f"{payload['date']}-{part}-baseline.json"
+    path = Path(__file__).parent / "results" / f"{payload['date']}-{part}-{kind}.json"
     return json.loads(path.read_text()) if path.exists() else None
 
 
@@ -349,6 +386,7 @@ def lists_markdown(payload: dict[str, Any]) -> str:
     lines = [*machine_lines(payload), "", *dataset_lines(payload), *profile_lines(payload), ""]
     lines += [*in_process_lines(payload), ""]
     lines += [*targets_lines(payload), ""]
+    lines += [*before_lines(payload, _baseline(payload, "lists", "before-perf")), ""]
     lines += [*baseline_lines(payload, _baseline(payload, "lists")), ""]
     lines += [*http_lines(payload), ""]
     lines += [*prototype_lines(payload), ""]
@@ -363,10 +401,12 @@ def lists_markdown(payload: dict[str, Any]) -> str:
 def search_markdown(payload: dict[str, Any]) -> str:
     lines = [*machine_lines(payload), ""]
     lines += [
-        "GET `/incoming/?q=…` (every folded word must be a substring of `search_text`, "
-        "served by the trigram GIN index) and `/incoming/?sender=…` (substring of "
-        '`sender_key`), in-process, on the data set of "Lists at scale"; p50 / p95 ms over '
-        "20 runs after warm-up, matches = what the page counts.",
+        "GET `/incoming/?q=…` (`documents.search`: a number/symbol by its normalised key, "
+        "words of letters by the full-text index on PostgreSQL, other terms as substrings "
+        "by the trigram index) and `/incoming/?sender=…` (substring of `sender_key`, "
+        'trigram index), in-process, on the data set of "Lists at scale"; p50 / p95 ms '
+        "over 20 runs after warm-up, matches = what the list holds (the page counts at most "
+        "200 for a search).",
         "",
         "| user | query | kind | matches | with diacritics | without |",
         "|---|---|---|---:|---:|---:|",
@@ -397,6 +437,24 @@ def search_markdown(payload: dict[str, Any]) -> str:
         f"{_fmt(worst)} ms: {'holds' if worst <= 100 else '**does not hold**'}.",
         "",
     ]
+    before_run = _baseline(payload, "search", "before-perf")
+    if before_run:
+        before = {(r["profile"], r["field"], r["text"]): r for r in before_run.get("results", [])}
+        lines += [
+            "Before and after the fixes, p95 ms "
+            f"(before: `bench/results/{before_run['date']}-search-before-perf.json`):",
+            "",
+            "| user | query | before | now |",
+            "|---|---|---:|---:|",
+        ]
+        for r in payload["results"]:
+            then = before.get((r["profile"], r["field"], r["text"]))
+            if then:
+                lines.append(
+                    f"| {r['profile']} | {r['field']}= `{r['text']}` | "
+                    f"{_fmt(then['p95_ms'])} | {_fmt(r['p95_ms'])} |"
+                )
+        lines.append("")
     lines += skipped_lines(payload)
     lines += explain_lines(payload["explain"])
     from lists_diagnosis import SEARCH_DIAGNOSIS

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from documents.models import DocumentType, Register
+from documents.models import DocumentType, NumberReservation, Register
 
 
 @admin.register(DocumentType)
@@ -19,6 +19,26 @@ class RegisterAdmin(admin.ModelAdmin):
     readonly_fields = ["kind", "year", "is_confidential", "last_number", "created_at"]
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(NumberReservation)
+class NumberReservationAdmin(admin.ModelAdmin):
+    """Read only: numbers are reserved and released by the clerks through the services, so
+    that the register's counter and history stay right."""
+
+    list_display = ["number_display", "register", "purpose", "state", "reserved_by", "reserved_at"]
+    list_filter = ["state", "register"]
+    list_select_related = ["register", "reserved_by"]
+    search_fields = ["purpose"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
     def has_delete_permission(self, request, obj=None) -> bool:

@@ -160,7 +160,7 @@ class Document(models.Model):
     )
     sender_name = models.CharField(_("issuing body"), max_length=255)
     sender_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
-    number_symbol = models.CharField(_("number and symbol"), max_length=60)
+    number_symbol = models.CharField(_("number and symbol"), max_length=60, blank=True)
     number_symbol_key = models.CharField(max_length=60, editable=False, db_index=True)
     issued_on = models.DateField(_("document date"), null=True, blank=True)
     doc_type = models.ForeignKey(
@@ -398,6 +398,7 @@ class DocumentEvent(models.Model):
         RECEIVED = "received", _("Received from within the agency")
         WITHDRAWN = "withdrawn", _("Withdrew the issued document")
         DRAFT_ABANDONED = "draft_abandoned", _("Abandoned the draft")
+        REMINDED = "reminded", _("Sent a reminder about overdue handling")
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="events")
     actor = models.ForeignKey(

@@ -9,7 +9,6 @@ back. The unique constraint on (register, number) is the backstop.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import F
 from django.utils.translation import gettext as _
 
 from documents.errors import DocumentError
@@ -42,14 +41,23 @@ def get_or_create_register(kind: str, year: int, *, confidential: bool) -> Regis
 
 def allocate_number(register: Register) -> int:
     """Take the next number of ``register``; must run inside the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("allocate_number() must run inside a transaction")
-    # The UPDATE takes the row lock and holds it until the caller commits; the read that
-    # follows sees our own increment, never another transaction's.
-    updated = Register.objects.filter(pk=register.pk, is_locked=False).update(
-        last_number=F("last_number") + 1
-    )
-    if not updated:
+    # One statement: the UPDATE takes the row lock (held until the caller commits) and
+    # RETURNING hands back our own increment, never another transaction's. Everything after
+    # it in the caller's transaction runs under that lock, so it costs one round trip, not
+    # two (an UPDATE then a SELECT): the lock hold is what bounds registrations per second
+    # (docs/PERFORMANCE.md, "Numbering"). PostgreSQL and SQLite >= 3.35 both have RETURNING.
+    table = connection.ops.quote_name(Register._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_number = last_number + 1 "  # noqa: S608 (no user input)
+            "WHERE id = %s AND NOT is_locked RETURNING last_number",
+            [register.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise RegisterLocked(register.name)
-    register.refresh_from_db(fields=["last_number"])
+    register.last_number = row[0]
     return register.last_number

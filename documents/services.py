@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from documents.permissions import grant_view_to_user
 from documents.text import fold, nfc, number_symbol_key
 from documents.uploads import CheckedFile
 from eoffice.models import User
+
+logger = logging.getLogger(__name__)
 
 
 class PossibleDuplicate(DocumentError):
@@ -151,8 +154,17 @@ def register_incoming(
             )
         if grant_view_to_user(document, clerk):
             record_event(document, clerk, DocumentEvent.Action.GRANTED, note=str(clerk))
-        for checked in files:
-            add_attachment(document, clerk, checked, stored)
+        added = [add_attachment(document, clerk, checked, stored) for checked in files]
+    # Digital signatures (issue 7): every PDF entering the system is verified once, after
+    # the commit, so that checking signatures never holds the register's counter lock.
+    # The registration stands even if a check fails: the document page checks any PDF that
+    # has no result yet.
+    from documents.signing.services import check_attachments
+
+    try:
+        check_attachments(added)
+    except Exception:
+        logger.exception("signature check of document %s failed", document.pk)
     return document
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from documents import views
+from documents import export_views, views
 
 urlpatterns = [
     path("incoming/new/", views.register_incoming_view, name="incoming-register"),
@@ -12,4 +12,5 @@ urlpatterns = [
         views.download_attachment,
         name="attachment-download",
     ),
+    path("reports/registers/", export_views.register_export, name="register-export"),
 ]

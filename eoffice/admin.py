@@ -10,6 +10,13 @@ from eoffice.models import Agency, Department, Position, Role, User
 @admin.register(Agency)
 class AgencyAdmin(admin.ModelAdmin):
     list_display = ["name", "short_code", "identifier_code"]
+    fieldsets = (
+        (None, {"fields": ("name", "short_code", "identifier_code", "address", "place_name")}),
+        (
+            _("Outgoing documents"),
+            {"fields": ("collective_name", "head_position", "outgoing_series")},
+        ),
+    )
 
     def has_add_permission(self, request) -> bool:
         # One agency per installation.

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "guardian",
     "eoffice",
     "documents",
+    "documents.signing",
     "realtime",
     "routing",
 ]
@@ -116,6 +117,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the tests run several threads and processes against it.
     test_name = str(VAR_DIR / f"test-eoffice-{os.getpid()}.sqlite3")
 else:
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: a LIMIT-ed list walk is costed as if it read the whole register, which
+        # crosses the JIT thresholds, and compiling then took seconds for a query that
+        # runs in milliseconds (bench/lists.py search, docs/PERFORMANCE.md).
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     test_name = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
 # One test database per test run, so that runs side by side (CI beside a developer's) never
 # share one.
@@ -187,6 +194,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 EOFFICE_MAX_UPLOAD_BYTES = env_int("MAX_UPLOAD_MB", 50, minimum=1) * 1024 * 1024
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# --- Digital signatures (documents.signing, issue 7) ---------------------------------
+# Server-held PKCS#12 keys, their passphrase files and signature/seal images: outside the
+# code and the web root. Every certificate file in the trust directory is a trust anchor.
+EOFFICE_SIGNING_KEY_DIR = Path(env_str("SIGNING_KEY_DIR", str(VAR_DIR / "keys")))
+EOFFICE_SIGNING_TRUST_DIR = Path(
+    env_str("SIGNING_TRUST_DIR", str(EOFFICE_SIGNING_KEY_DIR / "trust"))
+)
+EOFFICE_SIGNING_TSA_URL = env_str("SIGNING_TSA_URL")
+EOFFICE_SIGNING_ALLOW_FETCHING = env_bool("SIGNING_ALLOW_FETCHING", default=False)
+
 # --- Security ------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -217,8 +234,9 @@ SECURE_CSP = {
 # Due-soon window for the deadline badge of "Việc cần xử lý" (calendar days, today included).
 EOFFICE_DUE_SOON_DAYS = env_int("DUE_SOON_DAYS", 2, minimum=0)
 EOFFICE_PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
-# Lists count at most this many rows (a COUNT over a whole register is slow at scale).
-EOFFICE_COUNT_CAP = env_int("COUNT_CAP", 10_000, minimum=100)
+# Lists count at most this many rows (a COUNT over a whole register is slow at scale);
+# past it a list says "more than N" and its "Next" links still reach every page (keyset).
+EOFFICE_COUNT_CAP = env_int("COUNT_CAP", 1_000, minimum=100)
 # Days before a deadline on which lead handlers are reminded (the day itself always is).
 EOFFICE_REMINDER_DAYS = env_int_list("REMINDER_DAYS", [2])
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -15,19 +16,61 @@ from realtime.kinds import NoticeEvent, NoticeKind
 from realtime.models import Notice, NoticeCounter
 from realtime.push import document_group, send_to_groups, session_group, user_group
 
+# Counters are taken with one statement for all recipients: an upsert that adds each
+# recipient's count to their counter (creating it at 0 first) and returns the new values.
+# Rows are written in user id order, so two concurrent actions lock shared counters in the
+# same order and cannot deadlock.
+_COUNTER_UPSERT_PG = """
+    INSERT INTO {table} AS c (user_id, last_seq)
+    SELECT u, n FROM unnest(%s::bigint[], %s::integer[]) AS t(u, n) ORDER BY u
+    ON CONFLICT (user_id) DO UPDATE SET last_seq = c.last_seq + EXCLUDED.last_seq
+    RETURNING c.user_id, c.last_seq
+"""
+_COUNTER_UPSERT_SQLITE = """
+    INSERT INTO {table} (user_id, last_seq) VALUES {rows}
+    ON CONFLICT (user_id) DO UPDATE SET last_seq = last_seq + excluded.last_seq
+    RETURNING user_id, last_seq
+"""
+_SQLITE_ROWS_PER_STATEMENT = 500
 
-def _next_seqs(user_ids: list[int]) -> dict[int, int]:
-    """Take the next notice number of each user, locking their counters in id order."""
-    NoticeCounter.objects.bulk_create(
-        [NoticeCounter(user_id=uid) for uid in user_ids], ignore_conflicts=True
-    )
-    seqs = {}
-    for user_id in sorted(user_ids):
-        NoticeCounter.objects.filter(user_id=user_id).update(last_seq=F("last_seq") + 1)
-        seqs[user_id] = NoticeCounter.objects.values_list("last_seq", flat=True).get(
-            user_id=user_id
-        )
-    return seqs
+
+def _take_seqs(counts: dict[int, int]) -> dict[int, int]:
+    """Add ``counts[user]`` to each user's counter; return each user's first new number.
+
+    Runs in the caller's transaction: the counter rows stay locked until it ends, so the
+    numbers of each user are gap-free and in commit order.
+    """
+    table = connection.ops.quote_name(NoticeCounter._meta.db_table)
+    user_ids = sorted(counts)
+    last: dict[int, int] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _COUNTER_UPSERT_PG.format(table=table),
+                [user_ids, [counts[u] for u in user_ids]],
+            )
+            last.update(cursor.fetchall())
+        elif connection.vendor == "sqlite":
+            for start in range(0, len(user_ids), _SQLITE_ROWS_PER_STATEMENT):
+                chunk = user_ids[start : start + _SQLITE_ROWS_PER_STATEMENT]
+                rows = ", ".join(["(%s, %s)"] * len(chunk))
+                cursor.execute(
+                    _COUNTER_UPSERT_SQLITE.format(table=table, rows=rows),
+                    [value for u in chunk for value in (u, counts[u])],
+                )
+                last.update(cursor.fetchall())
+        else:  # pragma: no cover - other backends: one counter at a time
+            NoticeCounter.objects.bulk_create(
+                [NoticeCounter(user_id=u) for u in user_ids], ignore_conflicts=True
+            )
+            for u in user_ids:
+                NoticeCounter.objects.filter(user_id=u).update(last_seq=F("last_seq") + counts[u])
+                last[u] = NoticeCounter.objects.values_list("last_seq", flat=True).get(user_id=u)
+    return {u: last[u] - counts[u] + 1 for u in user_ids}
+
+
+# One notice of a batch: who receives it, its kind and its payload.
+NoticeSpec = tuple[Iterable[User], NoticeKind, Mapping[str, Any]]
 
 
 def notify(
@@ -43,44 +86,63 @@ def notify(
     The actor is never notified of their own action. A rolled-back action leaves neither a
     notice nor a push behind.
     """
-    users = {u.pk: u for u in recipients if u is not None and u.is_active}
-    if actor is not None:
-        users.pop(actor.pk, None)
-    if not users:
+    return notify_each([(recipients, kind, data)], document=document, actor=actor)
+
+
+def notify_each(
+    specs: Sequence[NoticeSpec],
+    *,
+    document: Document | None = None,
+    actor: User | None = None,
+) -> list[Notice]:
+    """Several notices about one action, each to its own recipients, stored and pushed
+    together: one counter statement, one insert and one push for the whole batch.
+
+    Same guarantees as ``notify``: stored in the caller's transaction, pushed only after
+    commit, never to the actor or to an inactive user; each recipient's numbers follow
+    the order of ``specs`` without gaps.
+    """
+    rows: list[tuple[int, NoticeKind, Mapping[str, Any]]] = []
+    for recipients, kind, data in specs:
+        users = {u.pk for u in recipients if u is not None and u.is_active}
+        if actor is not None:
+            users.discard(actor.pk)
+        rows.extend((user_id, kind, data) for user_id in sorted(users))
+    if not rows:
         return []
+    counts = Counter(user_id for user_id, _kind, _data in rows)
     with transaction.atomic():
-        seqs = _next_seqs(list(users))
-        notices = Notice.objects.bulk_create(
-            [
+        next_seq = _take_seqs(dict(counts))
+        pending = []
+        for user_id, kind, data in rows:
+            pending.append(
                 Notice(
                     recipient_id=user_id,
-                    seq=seqs[user_id],
+                    seq=next_seq[user_id],
                     kind=kind,
                     document=document,
                     actor=actor,
-                    data=data,
+                    data=dict(data),
                 )
-                for user_id in sorted(users)
-            ]
-        )
-    if any(n.pk is None for n in notices):  # backends without RETURNING on bulk insert
-        notices = list(
-            Notice.objects.filter(
-                recipient_id__in=list(users), seq__in=list(seqs.values()), kind=kind
             )
-        )
+            next_seq[user_id] += 1
+        notices = Notice.objects.bulk_create(pending)
+    if any(n.pk is None for n in notices):  # backends without RETURNING on bulk insert
+        by_key = {
+            (n.recipient_id, n.seq): n.pk
+            for n in Notice.objects.filter(
+                recipient_id__in=list(counts), seq__in={n.seq for n in notices}
+            ).only("pk", "recipient_id", "seq")
+        }
+        for notice in notices:
+            notice.pk = by_key[(notice.recipient_id, notice.seq)]
+    document_id = document.pk if document else None
     events = [
         (
             user_group(n.recipient_id),
-            NoticeEvent(
-                type="notice",
-                id=n.pk,
-                seq=n.seq,
-                kind=kind,
-                document_id=document.pk if document else None,
-            ),
+            NoticeEvent(type="notice", id=n.pk, seq=n.seq, kind=kind, document_id=document_id),
         )
-        for n in notices
+        for n, (_user_id, kind, _data) in zip(notices, rows, strict=True)
     ]
     transaction.on_commit(lambda: send_to_groups(events), robust=True)
     return notices

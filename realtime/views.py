@@ -39,6 +39,9 @@ def open_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     notice = _get_notice(request, pk)
     services.mark_read(request.user, [notice.pk])
     if notice.document_id:
+        document = notice.document
+        if document is not None and document.direction == document.Direction.OUTGOING:
+            return redirect("outgoing-detail", pk=notice.document_id)
         return redirect("incoming-detail", pk=notice.document_id)
     conversation_id, seq = notice.data.get("conversation_id"), notice.data.get("seq")
     if isinstance(conversation_id, int):

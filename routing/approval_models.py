@@ -288,6 +288,11 @@ class Delegation(models.Model):
         help_text=_("Number/symbol of the authorisation letter (required for TUQ.)."),
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # A TUQ. authorisation is limited in scope (DOMAIN §b): the document types it covers.
+    # Empty: every type (KT. and Q. only; set_absence requires a scope for TUQ.).
+    doc_types = models.ManyToManyField(
+        DocumentType, blank=True, related_name="+", verbose_name=_("for document types")
+    )
     created_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 

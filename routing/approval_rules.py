@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from documents.models import Document
+from documents.permissions import user_can_view
 from eoffice.models import User
 from routing.approval_models import ApprovalStep, ApprovalTask, Delegation
 from routing.approval_workflow import DraftAction, is_legal_draft_action
@@ -19,6 +20,7 @@ class ChainView:
     user: User
     document: Document
     steps: list[ApprovalStep] = field(default_factory=list)
+    _can_view: bool | None = field(default=None, repr=False)
 
     @classmethod
     def load(cls, user: User, document: Document) -> ChainView:
@@ -74,10 +76,26 @@ class ChainView:
             return []
         return [s for s in self.steps if s.order < step.order]
 
+    def can_view(self) -> bool:
+        """Whether the user may see the draft (asked once per view of the chain)."""
+        if self._can_view is None:
+            self._can_view = self.document.drafter_id == self.user.pk or any(
+                t.holder_id == self.user.pk and t.state != TaskState.WAITING
+                for s in self.steps
+                for t in s.tasks.all()
+            )
+            if not self._can_view:
+                self._can_view = user_can_view(self.user, self.document)
+        return self._can_view
+
     def actions(self) -> set[DraftAction]:
         """Every action this user may take now; the services check the same set."""
         user, document = self.user, self.document
-        allowed: set[DraftAction] = {DraftAction.COMMENT}
+        allowed: set[DraftAction] = set()
+        # Only someone who may see the draft may comment on it (the chain so far, the
+        # drafter, and after issue its recipients and the clerks).
+        if self.can_view():
+            allowed.add(DraftAction.COMMENT)
         if document.drafter_id == user.pk:
             allowed |= {DraftAction.EDIT, DraftAction.SUBMIT, DraftAction.ABANDON}
             if not self.anyone_acted():

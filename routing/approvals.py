@@ -19,9 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from documents.drafts import DraftMovedOn
-from documents.models import Document, DocumentEvent
+from documents.models import Document, DocumentEvent, DocumentType
 from documents.permissions import grant_view_to_user
-from documents.services import record_event
+from documents.services import files_removed_on_failure, record_event
+from documents.signing.services import sign_for_signer
 from documents.text import nfc
 from eoffice.models import Agency, Role, User
 from realtime.kinds import NoticeKind
@@ -109,6 +110,13 @@ def plan_chain(
     only when the template allows it. Refuses a chain with a step nobody holds.
     """
     skip = set(skip_orders)
+    if proposed_signer is not None and not (
+        proposed_signer.is_active
+        and (proposed_signer.is_leader or proposed_signer.is_department_head)
+    ):
+        # The signing step goes to the proposed signer: only a leader or a department head
+        # signs for the agency (the same rule as forwarding the signing step).
+        raise RoutingError(_("%(name)s cannot sign documents.") % {"name": proposed_signer})
     steps = list(template.steps.prefetch_related("holders__user", "holders__position"))
     if (skip or extra_reviewers) and not template.allow_adjust:
         raise RoutingError(_("This approval chain cannot be changed."))
@@ -142,15 +150,15 @@ def plan_chain(
 # --- Delegations ---------------------------------------------------------------------------
 
 
-def active_delegation(user: User, day: date) -> Delegation | None:
-    return (
-        Delegation.objects.filter(
-            principal=user, cancelled_at__isnull=True, starts_on__lte=day, ends_on__gte=day
-        )
-        .select_related("deputy")
-        .order_by("-created_at")
-        .first()
+def active_delegation(user: User, day: date, doc_type_id: int | None = None) -> Delegation | None:
+    """The absence of ``user`` covering ``day`` (and this document type, for a TUQ.
+    authorisation limited to some types), if any."""
+    delegations = Delegation.objects.filter(
+        principal=user, cancelled_at__isnull=True, starts_on__lte=day, ends_on__gte=day
     )
+    if doc_type_id is not None:
+        delegations = delegations.filter(Q(doc_types__isnull=True) | Q(doc_types=doc_type_id))
+    return delegations.select_related("deputy").order_by("-created_at").first()
 
 
 def set_absence(
@@ -162,10 +170,12 @@ def set_absence(
     capacity: str = Delegation.Capacity.KT,
     reference: str = "",
     reason: str = "",
+    doc_types: Sequence[DocumentType] = (),
 ) -> Delegation:
     """Record that ``principal`` is away and who acts for them.
 
-    A TUQ. authorisation must be written (its reference) and time-limited; periods of one
+    A TUQ. authorisation must be written (its reference), is time-limited and may be
+    limited to some document types (``doc_types``; none: every type); periods of one
     person never overlap.
     """
     if deputy.pk == principal.pk:
@@ -190,7 +200,7 @@ def set_absence(
             ends_on__gte=starts_on,
         ).exists():
             raise RoutingError(_("You already have an absence in this period."))
-        return Delegation.objects.create(
+        delegation = Delegation.objects.create(
             principal=principal,
             deputy=deputy,
             capacity=capacity,
@@ -199,6 +209,8 @@ def set_absence(
             reference=reference,
             reason=nfc(reason).strip(),
         )
+        delegation.doc_types.set(doc_types)
+        return delegation
 
 
 def cancel_absence(user: User, delegation_id: int) -> None:
@@ -234,9 +246,11 @@ def signing_capacity(task: ApprovalTask, agency: Agency | None) -> tuple[str, li
         principal = task.on_behalf_of
         principal_position = _upper(principal.position.name) if principal.position else ""
         principal_is_head = head_position is not None and principal.position_id == head_position.pk
-        if collective and principal_is_head:
-            lines.append(f"TM. {collective}")
         code = task.delegation.capacity
+        # A written authorisation is given by the head as a person: "TUQ. CHỦ TỊCH" without
+        # the collective line (Decree 30, Appendix I).
+        if collective and principal_is_head and code != Delegation.Capacity.TUQ:
+            lines.append(f"TM. {collective}")
         if code == Delegation.Capacity.Q:
             return Capacity.Q, [*lines, f"Q. {principal_position}"]
         return code, [*lines, f"{code}. {principal_position}", own]
@@ -322,7 +336,7 @@ def _activate(document: Document, step: ApprovalStep, actor: User) -> list[User]
     for task in step.tasks.filter(cycle=step.cycle, state=TaskState.WAITING).select_related(
         "holder"
     ):
-        delegation = active_delegation(task.holder, today)
+        delegation = active_delegation(task.holder, today, document.doc_type_id)
         if delegation is not None:
             task.on_behalf_of = task.holder
             task.holder = delegation.deputy
@@ -473,13 +487,15 @@ def approve_step(
         )
         if next_step is not None:
             _activate(document, next_step, user)
-        notify(
-            [document.drafter] if document.drafter else [],
-            "draft_approved",
-            document=document,
-            actor=user,
-            step=step.label,
-        )
+        if complete:
+            # The drafter hears when a step is passed, not of each part of a parallel one.
+            notify(
+                [document.drafter] if document.drafter else [],
+                "draft_approved",
+                document=document,
+                actor=user,
+                step=step.label,
+            )
     return document
 
 
@@ -640,7 +656,7 @@ def sign_off(user: User, document_id: int, *, version: int | None, comment: str 
     The capacity in which they sign (TM., KT., Q., TL., TUQ.) is recorded from the chain
     and their position. Confidential drafts are granted to the clerks personally.
     """
-    with transaction.atomic():
+    with files_removed_on_failure() as stored, transaction.atomic():
         document, chain = _begin(user, document_id, DraftAction.SIGN, version)
         task = chain.my_task()
         step = chain.active_step
@@ -655,6 +671,7 @@ def sign_off(user: User, document_id: int, *, version: int | None, comment: str 
         document.signed_at = timezone.now()
         document.signer_name = user.get_full_name()
         document.signer_capacity = "\n".join(line for line in lines if line)
+        sign_for_signer(document, user, stored)  # issue 7: the signer's digital signature
         _move(
             document,
             user,

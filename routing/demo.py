@@ -20,11 +20,13 @@ from django.utils import timezone
 from documents.models import Document, DocumentType, Secrecy, Urgency
 from documents.pdfgen import make_text_pdf
 from documents.services import IncomingData, register_incoming
+from documents.signing.demo import install_demo_keys
 from documents.uploads import check_upload
 from eoffice.models import Agency, Department, Position, Role, User
 from realtime import messaging
 from routing import services
 from routing.calendar import add_working_days
+from routing.demo_outgoing import OutgoingDemo
 from routing.holidays import load_holidays
 from routing.models import Assignment
 from routing.services import Target
@@ -226,6 +228,7 @@ class DemoBuilder:
         self.document_count = documents
         self.days = days
         self.used_names: set[str] = set()
+        self.last_document: Document | None = None
         # One hash for everyone: hashing is deliberately slow, and the demo has 45 people.
         self.password_hash = make_password(DEMO_PASSWORD)
 
@@ -264,15 +267,19 @@ class DemoBuilder:
         return user
 
     def build_directory(self) -> DemoPeople:
+        for name, rank in POSITIONS:
+            Position.objects.get_or_create(name=name, defaults={"rank": rank})
         agency = Agency.objects.create(
             name="Ủy ban nhân dân huyện Sơn Hà",
             short_code="UBND",
             identifier_code="000.12.34.H99",
             place_name="Sơn Hà",
             address="Số 1 đường Trần Hưng Đạo, thị trấn Sơn Hà",
+            # The Chủ tịch signs "TM. ỦY BAN NHÂN DÂN", the Phó Chủ tịch "KT. CHỦ TỊCH".
+            collective_name="Ủy ban nhân dân",
+            head_position=Position.objects.get(name="Chủ tịch"),
+            outgoing_series=Agency.OutgoingSeries.SINGLE,
         )
-        for name, rank in POSITIONS:
-            Position.objects.get_or_create(name=name, defaults={"rank": rank})
         departments = {
             code: Department.objects.create(
                 agency=agency, short_code=code, name=name, sort_order=order
@@ -360,7 +367,9 @@ class DemoBuilder:
     def build_conversations(self, people: DemoPeople) -> None:
         _build_conversations(self, people)
 
-    def build_documents(self, people: DemoPeople) -> None:
+    def build_documents(self, people: DemoPeople, outgoing: OutgoingDemo | None = None) -> None:
+        """The incoming documents, in order of arrival; ``outgoing`` plays the outgoing
+        documents' moves in between, so that every register number follows time."""
         now = timezone.localtime()
         types = {t.code: t for t in DocumentType.objects.all()}
         arrivals = sorted(
@@ -379,7 +388,11 @@ class DemoBuilder:
         for received_at in arrivals:
             if received_at > now:
                 received_at = now - timedelta(minutes=self.rng.randint(5, 120))
+            if outgoing is not None:
+                outgoing.run_until(received_at)
             self._one_document(people, types, counters, received_at, now)
+            if outgoing is not None and self.last_document is not None:
+                outgoing.after_incoming(self.last_document)
 
     def _one_document(
         self,
@@ -424,6 +437,7 @@ class DemoBuilder:
                 ),
                 [check_upload(upload)],
             )
+        self.last_document = document
         fate = rng.random()
         if fate < 0.06:
             return  # waits for the clerk
@@ -604,8 +618,13 @@ def _build_conversations(builder: DemoBuilder, people: DemoPeople) -> None:
 
 
 @transaction.atomic
-def load_demo(*, documents: int = 300, days: int = 150, seed: int = 2026) -> bool:
-    """Create the demo agency; False (and nothing done) when an agency already exists."""
+def load_demo(
+    *, documents: int = 300, days: int = 150, seed: int = 2026, outgoing: int = 70
+) -> bool:
+    """Create the demo agency; False (and nothing done) when an agency already exists.
+
+    ``outgoing`` is about how many outgoing documents to write; a fixed set of them (some
+    forty) always shows every state and every special case."""
     if Agency.objects.exists():
         return False
     today = timezone.localdate()
@@ -613,6 +632,11 @@ def load_demo(*, documents: int = 300, days: int = 150, seed: int = 2026) -> boo
         load_holidays(year)
     builder = DemoBuilder(documents=documents, days=days, seed=seed)
     people = builder.build_directory()
-    builder.build_documents(people)
+    outgoing_demo = OutgoingDemo(people, days=days, seed=seed, total=outgoing, incoming=documents)
+    builder.build_documents(people, outgoing_demo)
+    outgoing_demo.finish()
     builder.build_conversations(people)
+    # Digital signatures (issue 7): a test CA, the leaders' keys and the agency's seal, from
+    # now on; the simulated history stays as it was issued (unsigned, as before ký số).
+    install_demo_keys(Agency.objects.get(), people.leaders)
     return True

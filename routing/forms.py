@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from documents.forms import DATE_WIDGET, CheckedFilesField
 from documents.models import Document, DocumentType, Secrecy, Urgency
 from eoffice.models import Department, User
+from eoffice.widgets import FastSelect, FastSelectMultiple
 from routing.calendar import add_working_days
 from routing.services import Target
 
@@ -85,33 +86,40 @@ def target_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     return [(str(_("Departments")), departments), (str(_("People")), people)]
 
 
-def parse_target(value: str) -> Target:
-    kind, _sep, raw_pk = value.partition(":")
-    try:
-        pk = int(raw_pk)
-    except ValueError as exc:
-        raise ValidationError(_("Choose from the list.")) from exc
-    if kind == "u":
-        user = User.objects.filter(pk=pk, is_active=True).first()
-        if user:
-            return Target(user=user)
-    elif kind == "d":
-        department = Department.objects.filter(pk=pk, is_active=True).first()
-        if department:
-            return Target(department=department)
-    raise ValidationError(_("Choose from the list."))
+def submitted_targets(values: list[str]) -> dict[str, Target]:
+    """The active people and departments among submitted "u:<id>"/"d:<id>" values."""
+    user_ids: set[int] = set()
+    department_ids: set[int] = set()
+    for value in values:
+        kind, _sep, raw_pk = value.partition(":")
+        if not (raw_pk.isascii() and raw_pk.isdigit() and len(raw_pk) < 19):
+            continue
+        if kind == "u":
+            user_ids.add(int(raw_pk))
+        elif kind == "d":
+            department_ids.add(int(raw_pk))
+    targets: dict[str, Target] = {}
+    if user_ids:
+        for user in User.objects.filter(pk__in=user_ids, is_active=True).select_related(
+            "position", "department"
+        ):
+            targets[f"u:{user.pk}"] = Target(user=user)
+    if department_ids:
+        for department in Department.objects.filter(pk__in=department_ids, is_active=True):
+            targets[f"d:{department.pk}"] = Target(department=department)
+    return targets
 
 
 class DirectionForm(ActionForm):
     text = forms.CharField(
         label=_("Direction"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    lead = forms.ChoiceField(label=_("Lead"))
+    lead = forms.ChoiceField(label=_("Lead"), widget=FastSelect)
     coordinators = forms.MultipleChoiceField(
-        label=_("Coordinating"), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+        label=_("Coordinating"), required=False, widget=FastSelectMultiple(attrs={"size": 6})
     )
     informed = forms.MultipleChoiceField(
-        label=_("For information"), required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+        label=_("For information"), required=False, widget=FastSelectMultiple(attrs={"size": 6})
     )
     deadline = forms.DateField(
         label=_("Handling deadline"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
@@ -124,12 +132,42 @@ class DirectionForm(ActionForm):
         help_text=_("Counted on the agency's working calendar, without weekends and holidays."),
     )
 
+    TARGET_FIELDS = ("lead", "coordinators", "informed")
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = target_choices()
+        # A submitted form checks only the ids it names (two queries), not the whole
+        # directory: listing every person of a large agency cost most of a direction.
+        self._targets: dict[str, Target] = {}
+        if self.is_bound:
+            self._targets = submitted_targets(self._submitted_values())
+            self._set_target_choices(
+                [("", [(value, str(target)) for value, target in self._targets.items()])]
+            )
+        else:
+            self._set_target_choices(target_choices())
+
+    def _submitted_values(self) -> list[str]:
+        values: list[str] = []
+        for name in self.TARGET_FIELDS:
+            widget = self.fields[name].widget
+            raw = widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            if isinstance(raw, list | tuple):
+                values.extend(str(v) for v in raw)
+            elif raw:
+                values.append(str(raw))
+        return values
+
+    def _set_target_choices(self, choices: list[tuple[str, list[tuple[str, str]]]]) -> None:
         cast(forms.ChoiceField, self.fields["lead"]).choices = [("", "—"), *choices]
         cast(forms.ChoiceField, self.fields["coordinators"]).choices = choices
         cast(forms.ChoiceField, self.fields["informed"]).choices = choices
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and self.errors:
+            # Shown again with its errors: the lists must offer everyone.
+            self._set_target_choices(target_choices())
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -146,13 +184,11 @@ class DirectionForm(ActionForm):
         chosen = [c for c in chosen if c]
         if len(set(chosen)) != len(chosen):
             raise ValidationError(_("Each person or department can hold only one role."))
-        try:
-            if data.get("lead"):
-                data["lead_target"] = parse_target(data["lead"])
-            data["coordinator_targets"] = [parse_target(v) for v in data.get("coordinators", [])]
-            data["informed_targets"] = [parse_target(v) for v in data.get("informed", [])]
-        except ValidationError as error:
-            raise ValidationError(error.messages) from error
+        # The choices held only valid targets, so every chosen value is one of them.
+        if data.get("lead"):
+            data["lead_target"] = self._targets[data["lead"]]
+        data["coordinator_targets"] = [self._targets[v] for v in data.get("coordinators", [])]
+        data["informed_targets"] = [self._targets[v] for v in data.get("informed", [])]
         return data
 
 
@@ -237,20 +273,28 @@ class RegisterFilterForm(forms.Form):
         label=_("to"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
     )
     doc_type = forms.ModelChoiceField(
-        label=_("Document type"), required=False, queryset=DocumentType.objects.all()
+        label=_("Document type"),
+        required=False,
+        queryset=DocumentType.objects.all(),
+        widget=FastSelect,
     )
     urgency = forms.TypedChoiceField(
-        label=_("Urgency"), required=False, coerce=int, empty_value=None
+        label=_("Urgency"), required=False, coerce=int, empty_value=None, widget=FastSelect
     )
     secrecy = forms.TypedChoiceField(
-        label=_("Confidentiality"), required=False, coerce=int, empty_value=None
+        label=_("Confidentiality"), required=False, coerce=int, empty_value=None, widget=FastSelect
     )
     sender = forms.CharField(label=_("Issuing body"), required=False, max_length=200)
-    state = forms.ChoiceField(label=_("State"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False, widget=FastSelect)
     department = forms.ModelChoiceField(
-        label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
+        label=_("Department"),
+        required=False,
+        queryset=Department.objects.filter(is_active=True),
+        widget=FastSelect,
     )
-    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=REGISTER_SORTS)
+    sort = forms.ChoiceField(
+        label=_("Sort by"), required=False, choices=REGISTER_SORTS, widget=FastSelect
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,10 +18,12 @@ from documents.services import (
     files_removed_on_failure,
     record_event,
 )
-from documents.text import number_symbol_key
+from documents.signing.models import SignedFile
+from documents.signing.services import check_issued_copies, seal_issued_files
+from documents.text import nfc, number_symbol_key
 from documents.uploads import CheckedFile
 from eoffice.models import Agency, User
-from realtime.services import notify
+from realtime.services import announce_document_change, notify
 from routing.approval_models import ApprovalTask
 from routing.approval_workflow import DraftAction
 from routing.approvals import _begin, _move
@@ -55,6 +58,14 @@ def issue_outgoing(
     today = timezone.localdate(now)
     with files_removed_on_failure() as stored, transaction.atomic():
         document, _chain = _begin(clerk, document_id, DraftAction.ISSUE, version)
+        if SignedFile.objects.filter(document=document, state=SignedFile.State.PENDING).exists():
+            # Issued now, it would go out without the leader's digital signature.
+            raise RoutingError(
+                _(
+                    "The signer has not yet signed this document with their device; it can "
+                    "be issued once the signature is in."
+                )
+            )
         agency = Agency.objects.get()
         register, number = take_number(document, clerk, today, reservation_id)
         document.register = register
@@ -70,6 +81,7 @@ def issue_outgoing(
             document.copies = copies
         document.search_text = build_search_text(document)
         files = _final_files(document, clerk, final_files or [], stored)
+        seal_issued_files(document, clerk, files, stored)  # issue 7: number, date, agency seal
         _move(
             document,
             clerk,
@@ -84,11 +96,15 @@ def issue_outgoing(
             version=document.draft_version,
         )
         delivered = _distribute(document, clerk, files, now)
+        check_issued_copies(document)  # issue 7: verify the issued file and the copies
         if delivered:
             record_event(document, clerk, Event.DISTRIBUTED, note=", ".join(delivered))
         participants = {
             t.holder
-            for t in ApprovalTask.objects.filter(step__document=document).select_related("holder")
+            # Those who acted on it; someone a chain never reached may not even see it.
+            for t in ApprovalTask.objects.filter(
+                step__document=document, acted_at__isnull=False
+            ).select_related("holder")
         }
         if document.drafter is not None:
             participants.add(document.drafter)
@@ -228,7 +244,7 @@ def _register_copy(
 def withdraw_issued(user: User, document_id: int, *, version: int | None, reason: str) -> Document:
     """Withdraw (thu hồi) an issued document: it and every copy delivered inside the agency
     stay, marked withdrawn with the reason; open work on the copies is closed."""
-    reason = reason.strip()
+    reason = nfc(reason).strip()
     if not reason:
         raise RoutingError(_("Say why the document is withdrawn."))
     now = timezone.now()
@@ -251,9 +267,19 @@ def withdraw_issued(user: User, document_id: int, *, version: int | None, reason
             copy.state = S.WITHDRAWN
             copy.withdrawn_at = now
             copy.withdraw_reason = reason
-            copy.save(update_fields=["state", "withdrawn_at", "withdraw_reason", "updated_at"])
+            # A page of the copy opened before the withdrawal is now out of date.
+            copy.version = F("version") + 1
+            copy.save(
+                update_fields=["state", "withdrawn_at", "withdraw_reason", "version", "updated_at"]
+            )
             record_event(
                 copy, user, Event.WITHDRAWN, from_state=source, to_state=S.WITHDRAWN, note=reason
             )
+            announce_document_change(copy, "state")
+        # The recipients' handlers, the drafter and the clerks who keep the register.
+        if document.drafter is not None:
+            told.setdefault(document.drafter.pk, document.drafter)
+        if document.registered_by is not None:
+            told.setdefault(document.registered_by.pk, document.registered_by)
         notify(told.values(), "document_withdrawn", document=document, actor=user)
     return document

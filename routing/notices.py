@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from documents.models import Document
 from documents.permissions import department_heads
 from eoffice.models import User
 from realtime.kinds import NoticeKind
-from realtime.services import notify
+from realtime.services import notify, notify_each
 from routing.models import Assignment, Direction
 
 
@@ -20,15 +22,35 @@ def assignment_holders(assignment: Assignment) -> list[User]:
 
 
 def notify_assigned(document: Document, actor: User, assignments: list[Assignment]) -> None:
-    for assignment in assignments:
-        notify(
-            assignment_holders(assignment),
-            "document_assigned",
-            document=document,
-            actor=actor,
-            role=assignment.role,
-            deadline=assignment.deadline.isoformat() if assignment.deadline else None,
-        )
+    """One notice per assignment to whoever holds it, stored and pushed as one batch."""
+    department_ids = {
+        a.assignee_department_id
+        for a in assignments
+        if a.assignee_user is None and a.assignee_department_id is not None
+    }
+    heads: defaultdict[int | None, list[User]] = defaultdict(list)
+    if department_ids:
+        for head in User.objects.filter(
+            department_id__in=department_ids, is_active=True, roles__code="department_head"
+        ).distinct():
+            heads[head.department_id].append(head)
+    notify_each(
+        [
+            (
+                [a.assignee_user]
+                if a.assignee_user is not None
+                else heads[a.assignee_department_id],
+                "document_assigned",
+                {
+                    "role": a.role,
+                    "deadline": a.deadline.isoformat() if a.deadline else None,
+                },
+            )
+            for a in assignments
+        ],
+        document=document,
+        actor=actor,
+    )
 
 
 def directing_leaders(document: Document) -> list[User]:
@@ -48,7 +70,8 @@ def followers(document: Document) -> list[User]:
             people[user.pk] = user
     for leader in directing_leaders(document):
         people[leader.pk] = leader
-    people.setdefault(document.registered_by_id, document.registered_by)
+    if document.registered_by is not None:
+        people.setdefault(document.registered_by.pk, document.registered_by)
     return list(people.values())
 
 

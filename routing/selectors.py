@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
     Exists,
@@ -14,10 +14,12 @@ from django.db.models import (
     Subquery,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from documents.models import Document, DocumentType
 from documents.permissions import visible_documents
-from documents.text import fold, search_terms
+from documents.search import search_filter
+from documents.text import fold
 from eoffice.models import Department, User
 from routing.models import Assignment, DeadlineExtension
 from routing.rules import held_by
@@ -97,22 +99,31 @@ REGISTER_ORDERINGS = {
     "": ("-received_at", "-pk"),
     "received": ("received_at", "pk"),
     "deadline": (F("deadline").asc(nulls_last=True), "-received_at", "-pk"),
-    "number": ("-register__year", "register__is_confidential", "register_number"),
+    "number": ("-register__year", "register__is_confidential", "register_number", "pk"),
 }
+
+
+def _local_midnight(day: date) -> datetime:
+    """The moment the agency's day ``day`` begins (Asia/Ho_Chi_Minh)."""
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
 
 
 def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet[Document]:
     """The incoming register rows ``user`` may see, newest first, filtered in SQL."""
     filters = filters or RegisterFilter()
     documents = visible_documents(user).filter(direction=Document.Direction.INCOMING)
-    for term in search_terms(filters.q):
-        documents = documents.filter(search_text__contains=term)
+    if filters.q.strip():
+        documents = documents.filter(search_filter(filters.q))
     if filters.sender.strip():
         documents = documents.filter(sender_key__contains=fold(filters.sender))
+    # Arrival dates are the agency's calendar days: compared as a range of moments, so the
+    # index on received_at serves it (``received_at__date`` converts every row instead).
     if filters.date_from:
-        documents = documents.filter(received_at__date__gte=filters.date_from)
+        documents = documents.filter(received_at__gte=_local_midnight(filters.date_from))
     if filters.date_to:
-        documents = documents.filter(received_at__date__lte=filters.date_to)
+        documents = documents.filter(
+            received_at__lt=_local_midnight(filters.date_to + timedelta(days=1))
+        )
     if filters.doc_type:
         documents = documents.filter(doc_type=filters.doc_type)
     if filters.urgency is not None:

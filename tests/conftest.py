@@ -64,6 +64,16 @@ def _media_root(settings, tmp_path):
     }
 
 
+@pytest.fixture(autouse=True)
+def _signing_dirs(settings, tmp_path):
+    """Signing keys and trust anchors (documents.signing) of each test in its own
+    directory, never the installation's; no timestamp authority unless a test sets one."""
+    settings.EOFFICE_SIGNING_KEY_DIR = tmp_path / "keys"
+    settings.EOFFICE_SIGNING_TRUST_DIR = tmp_path / "keys" / "trust"
+    settings.EOFFICE_SIGNING_TSA_URL = ""
+    settings.EOFFICE_SIGNING_ALLOW_FETCHING = False
+
+
 @pytest.fixture
 def people(db) -> People:
     return make_people()

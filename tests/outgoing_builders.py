@@ -66,7 +66,9 @@ def draft_data(people: People, **overrides: object) -> DraftData:
         "recipients": [
             RecipientLine(Group.EXECUTE, department=people.other_department),
             RecipientLine(Group.INFORM, user=people.outsider_head),
-            RecipientLine(Group.EXECUTE, external_name="Sở Tài chính", external_code="000.00.12.H49"),
+            RecipientLine(
+                Group.EXECUTE, external_name="Sở Tài chính", external_code="000.00.12.H49"
+            ),
             RecipientLine(Group.FILE, department=people.department),
         ],
     }

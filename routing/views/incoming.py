@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from documents.models import Document, DocumentEvent
-from documents.permissions import get_document_for_user
+from documents.permissions import get_document_for_user, sees_most_documents
 from eoffice.http import AuthenticatedHttpRequest, is_htmx
-from eoffice.pagination import CappedPaginator
+from eoffice.pagination import KeysetPaginator
 from realtime import services as notice_services
 from routing import forms, services
 from routing.models import Assignment, DeadlineExtension, Direction
@@ -26,16 +26,27 @@ from routing.rules import RouteView
 from routing.selectors import RegisterFilter, list_incoming
 from routing.workflow import Action
 
+SEARCH_COUNT_CAP = 200
+
 
 @login_required
 @require_GET
 def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = forms.RegisterFilterForm(request.GET or None)
     filters = RegisterFilter(**form.cleaned_data) if form.is_valid() else RegisterFilter()
-    paginator = CappedPaginator(list_incoming(request.user, filters), settings.EOFFICE_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    # A search counts fewer matches: a common word matches a tenth of the register, and
+    # counting past a few pages of it costs more than it tells.
+    searching = bool(filters.q.strip() or filters.sender.strip())
+    paginator = KeysetPaginator(
+        list_incoming(request.user, filters),
+        settings.EOFFICE_PAGE_SIZE,
+        cap=min(SEARCH_COUNT_CAP, settings.EOFFICE_COUNT_CAP) if searching else None,
+        count_in_order=sees_most_documents(request.user),
+    )
+    page = paginator.page_for(request.GET)
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
     context = {"form": form, "page": page, "query": query.urlencode()}
     template = "routing/_register_table.html" if is_htmx(request) else "routing/incoming_list.html"
     return render(request, template, context)
@@ -136,6 +147,8 @@ def _render_detail(
 @require_GET
 def incoming_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     document = get_document_for_user(request.user, pk)
+    if document.is_outgoing:
+        return redirect("outgoing-detail", pk=document.pk)
     services.mark_read(request.user, document)
     notice_services.mark_read(request.user, document=document)
     return _render_detail(request, document)

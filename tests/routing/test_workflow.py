@@ -539,10 +539,90 @@ def test_department_head_asks_the_leader_for_more_time_after_passing_on(people):
 def test_demo_agency_loads(db):
     from routing.demo import load_demo
 
-    assert load_demo(documents=40, days=60, seed=7)
+    assert load_demo(documents=40, days=60, seed=7, outgoing=50)
     assert not load_demo(documents=40, days=60, seed=7)  # loaded once only
     states = set(Document.objects.values_list("state", flat=True))
     assert {S.REGISTERED, S.COMPLETED, S.IN_PROGRESS} <= states
     from realtime.messaging_models import Message
 
     assert Message.objects.count() == 5
+    check_demo_outgoing(50)
+    check_demo_constraints()
+
+
+def check_demo_outgoing(about: int) -> None:
+    from documents.models import NumberReservation, OutgoingRecipient, Register
+    from routing.approval_models import ApprovalStep, ApprovalTask
+    from routing.approval_workflow import OUTGOING_STATES
+
+    outgoing = Document.objects.filter(direction=Document.Direction.OUTGOING)
+    assert about - 5 <= outgoing.count() <= about + 5
+    assert set(outgoing.values_list("state", flat=True)) == OUTGOING_STATES
+    waiting_at = set(
+        ApprovalStep.objects.filter(
+            state=ApprovalStep.State.ACTIVE, document__state=S.IN_REVIEW
+        ).values_list("label", flat=True)
+    )
+    assert {"Kiểm tra nội dung", "Kiểm tra thể thức", "Thẩm định pháp lý"} <= waiting_at
+    signed = ApprovalTask.objects.filter(state=ApprovalTask.State.SIGNED)
+    assert {"TM", "KT", "TUQ"} <= set(signed.values_list("capacity", flat=True))
+    assert signed.filter(capacity="KT", delegation__isnull=False).exists()
+    assert signed.filter(capacity="TUQ").exclude(delegation__reference="").exists()
+    assert ApprovalTask.objects.filter(state=ApprovalTask.State.FORWARDED).count() >= 2
+    events = set(DocumentEvent.objects.values_list("action", flat=True))
+    assert {DocumentEvent.Action.DRAFT_RECALLED, DocumentEvent.Action.VERSION_ADDED} <= events
+    assert outgoing.filter(state=S.REVISION, approval_steps__tasks__comment__gt="").exists()
+    assert outgoing.filter(state=S.ISSUED, draft_version__gte=2).exists()
+    assert outgoing.filter(state=S.WITHDRAWN).exclude(withdraw_reason="").exists()
+    reply = outgoing.filter(state=S.ISSUED, in_reply_to__isnull=False).first()
+    assert reply is not None
+    assert reply.in_reply_to.reply_number_symbol == reply.number_symbol
+    assert outgoing.filter(secrecy__gt=0, state=S.ISSUED).exists()
+    used = NumberReservation.objects.get(state=NumberReservation.State.USED)
+    assert used.document.state == S.ISSUED and used.document.register_number == used.number
+    released = NumberReservation.objects.get(state=NumberReservation.State.RELEASED)
+    assert released.release_reason
+    # Issued numbers: unique and gap-free per register, reserved ones included.
+    for series in Register.objects.filter(kind=Register.Kind.OUTGOING):
+        numbered = series.documents.filter(direction=Document.Direction.OUTGOING)
+        numbers = list(numbered.values_list("register_number", flat=True))
+        unused = list(series.reservations.exclude(document__isnull=False).values_list("number"))
+        taken = sorted(numbers + [number for (number,) in unused])
+        assert taken == list(range(1, series.last_number + 1)), series.name
+        symbols = list(numbered.values_list("number_symbol", flat=True))
+        assert len(set(symbols)) == len(symbols)
+    # Every internal recipient of an issued document got its copy, which points back.
+    issued = outgoing.filter(state__in=[S.ISSUED, S.WITHDRAWN])
+    internal = OutgoingRecipient.objects.filter(document__in=issued, external_name="").exclude(
+        group=OutgoingRecipient.Group.FILE
+    )
+    assert internal.exists()
+    for recipient in internal.select_related("delivered_document"):
+        copy = recipient.delivered_document
+        assert copy is not None and copy.source_document_id == recipient.document_id
+    copies = Document.objects.filter(source_document__isnull=False)
+    assert copies.count() == internal.count()
+    assert copies.filter(state=S.COMPLETED).exists()
+    assert not outgoing.filter(state__in=[S.DRAFT, S.IN_REVIEW], register__isnull=False).exists()
+
+
+def check_demo_constraints() -> None:
+    """Every row of the demo passes its model's validation and constraints."""
+    from documents.models import Attachment, NumberReservation, OutgoingRecipient, Register
+    from routing.approval_models import (
+        ApprovalStep,
+        ApprovalTask,
+        ChainTemplate,
+        ChainTemplateHolder,
+        ChainTemplateStep,
+        Delegation,
+    )
+
+    models = [Document, OutgoingRecipient, NumberReservation, Register, Attachment, Assignment]
+    models += [ApprovalStep, ApprovalTask, Delegation, ChainTemplate, ChainTemplateStep]
+    models += [ChainTemplateHolder]
+    for model in models:
+        for row in model.objects.all():
+            # A draft has no number/symbol until it is issued.
+            unnumbered = isinstance(row, Document) and not row.number_symbol
+            row.full_clean(exclude=["number_symbol"] if unnumbered else None)

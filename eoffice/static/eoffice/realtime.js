@@ -94,13 +94,15 @@
     socket.addEventListener("open", function () {
       delay = 1000;
       body.dataset.live = "connected";
-      socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
+      // "watch" goes first: the server handles a socket's frames in order, so the "ready"
+      // that answers "hello" also means that this page follows its document.
       var watched = document.querySelector("[data-watch-document]");
       if (watched) {
         socket.send(JSON.stringify({
           type: "watch", document_id: parseInt(watched.dataset.watchDocument, 10)
         }));
       }
+      socket.send(JSON.stringify({ type: "hello", last_seq: lastSeq }));
       schedulePing();
     });
     socket.addEventListener("message", function (event) {
