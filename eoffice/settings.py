@@ -171,7 +171,10 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["eoffice.formats"]
-USE_THOUSAND_SEPARATOR = True
+# Off: with it on, every integer a template prints is grouped ("1.234"), ids in data
+# attributes, hidden inputs and page links included, and the page then follows document 1.
+# Counts meant for people are grouped explicitly with ``intcomma``.
+USE_THOUSAND_SEPARATOR = False
 
 # --- Files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"

@@ -114,3 +114,16 @@ def test_empty_secret_key_is_refused(tmp_path):
     result = _manage("check", SECRET_KEY="", EOFFICE_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "SECRET_KEY is set but empty" in result.stderr
+
+
+def test_ids_print_plain_and_counts_grouped_in_vietnamese():
+    """A page printing document 1234 as "1.234" would follow document 1 (data attributes,
+    hidden inputs, page links); counts for people are grouped on purpose with intcomma."""
+    from django.template import engines
+    from django.utils import translation
+
+    template = engines["django"].from_string(
+        '{% load humanize %}<p data-id="{{ n }}">{{ n|intcomma }}</p>'
+    )
+    with translation.override("vi"):
+        assert template.render({"n": 1234}) == '<p data-id="1234">1.234</p>'
