@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from documents.models import Document, DocumentEvent
-from documents.permissions import get_document_for_user, sees_most_documents
+from documents.permissions import get_document_for_user, sees_most_documents, visible_documents
 from eoffice.http import AuthenticatedHttpRequest, is_htmx
 from eoffice.pagination import KeysetPaginator
 from realtime import services as notice_services
@@ -99,7 +99,17 @@ def _action_forms(
         ]
         result["pass_on_assignments"] = [a for a in route.held if route.can_pass_on(a)]
     if Action.COMPLETE in actions:
-        result["complete_form"] = forms.CompleteForm(initial=initial)
+        # A reply drafted for this document and issued: completing points to it.
+        reply = (
+            visible_documents(user)
+            .filter(in_reply_to=document, state=Document.State.ISSUED)
+            .order_by("-issued_at")
+            .values_list("number_symbol", flat=True)
+            .first()
+        )
+        result["complete_form"] = forms.CompleteForm(
+            initial={**initial, "reply_number_symbol": reply or ""}
+        )
     if Action.COMPLETE_PART in actions:
         result["complete_part_forms"] = [
             forms.CompletePartForm(initial={"assignment": a.pk}, prefix=f"part{a.pk}")

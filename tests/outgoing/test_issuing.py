@@ -360,3 +360,17 @@ def test_the_signer_may_withdraw(people):
     assert issued.state == S.WITHDRAWN
     # The recipients and the drafter are told; the signer acted and is not.
     assert recipients_of(issued, "document_withdrawn") == {"outsider_head", "specialist", "clerk"}
+
+
+def test_completing_an_incoming_document_points_to_its_issued_reply(people, client_for):
+    from django.urls import reverse
+
+    from tests.builders import directed
+
+    incoming = directed(people)
+    chain = make_chain(people)
+    reply = signed_draft(people, chain, in_reply_to=incoming)
+    issued = issue_outgoing(people.clerk, reply.pk, version=None)
+    page = client_for(people.head).get(reverse("incoming-detail", args=[incoming.pk]))
+    assert page.status_code == 200
+    assert f'value="{issued.number_symbol}"' in page.content.decode()
