@@ -314,6 +314,11 @@ def _move(
     announce_document_change(document, "state")
 
 
+def _drafter(document: Document) -> list[User]:
+    """The drafter, as a list of recipients for ``notify``."""
+    return [document.drafter] if document.drafter is not None else []
+
+
 def _planned_holders(step: ApprovalStep) -> list[User]:
     """Who the chain named for ``step`` (before delegations and forwards)."""
     holders: dict[int, User] = {}
@@ -490,7 +495,7 @@ def approve_step(
         if complete:
             # The drafter hears when a step is passed, not of each part of a parallel one.
             notify(
-                [document.drafter] if document.drafter else [],
+                _drafter(document),
                 "draft_approved",
                 document=document,
                 actor=user,
@@ -539,7 +544,7 @@ def return_draft(
                 **_task_data(task, step),
             )
             notify(
-                [document.drafter] if document.drafter else [],
+                _drafter(document),
                 "draft_returned",
                 document=document,
                 actor=user,
@@ -566,7 +571,7 @@ def return_draft(
         back_to.refresh_from_db()
         _activate(document, back_to, user)
         notify(
-            [document.drafter] if document.drafter else [],
+            _drafter(document),
             "draft_returned",
             document=document,
             actor=user,
@@ -689,7 +694,7 @@ def sign_off(user: User, document_id: int, *, version: int | None, comment: str 
                     record_event(document, user, Event.GRANTED, note=str(clerk))
         notify(clerks, "document_to_issue", document=document, actor=user)
         notify(
-            [document.drafter] if document.drafter else [],
+            _drafter(document),
             "draft_signed",
             document=document,
             actor=user,

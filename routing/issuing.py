@@ -126,19 +126,32 @@ def _final_files(
     # The signed version becomes the issued file: new rows, the same stored file.
     return Attachment.objects.bulk_create(
         [
-            Attachment(
-                document=document,
+            _shared_file(
+                a,
+                document,
+                clerk,
                 kind=Attachment.Kind.FINAL if a.kind == Attachment.Kind.DRAFT else a.kind,
-                file=a.file.name,
-                original_name=a.original_name,
-                content_type=a.content_type,
-                size=a.size,
-                sha256=a.sha256,
-                uploaded_by=clerk,
                 version=a.version,
             )
             for a in signed
         ]
+    )
+
+
+def _shared_file(
+    source: Attachment, document: Document, clerk: User, *, kind: str, version: int | None = None
+) -> Attachment:
+    """A new attachment row of ``document`` for the file ``source`` stores (never copied)."""
+    return Attachment(
+        document=document,
+        kind=kind,
+        file=source.file.name,
+        original_name=source.original_name,
+        content_type=source.content_type,
+        size=source.size,
+        sha256=source.sha256,
+        uploaded_by=clerk,
+        version=version,
     )
 
 
@@ -203,19 +216,7 @@ def _register_copy(
     copy.search_text = build_search_text(copy)
     copy.save()
     Attachment.objects.bulk_create(
-        [
-            Attachment(
-                document=copy,
-                kind=Attachment.Kind.DOCUMENT,
-                file=a.file.name,
-                original_name=a.original_name,
-                content_type=a.content_type,
-                size=a.size,
-                sha256=a.sha256,
-                uploaded_by=clerk,
-            )
-            for a in files
-        ]
+        [_shared_file(a, copy, clerk, kind=Attachment.Kind.DOCUMENT) for a in files]
     )
     record_event(
         copy,
