@@ -1,4 +1,9 @@
-"""The "Xuất sổ" page: a register of a period downloaded as XLSX, CSV or PDF."""
+"""The "Xuất sổ" page: a register of a period downloaded as XLSX, CSV or PDF.
+
+CSV and PDF are streamed while the rows are read. An XLSX of more than
+``EOFFICE_EXPORT_INLINE_ROWS`` rows cannot be (openpyxl writes the zip at the end), so it
+becomes a background job with a page of its own (``documents.export_jobs``).
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,22 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from documents.downloads import stored_file_response
+from documents.export_jobs import (
+    fail_interrupted_jobs,
+    get_export_job_for_user,
+    get_job_export,
+    is_large_export,
+    list_recent_export_jobs,
+    start_export,
+)
+from documents.export_models import ExportJob
 from documents.exports import (
     ExportFormat,
     RegisterExport,
@@ -26,7 +41,7 @@ from documents.exports import (
     write_xlsx,
 )
 from documents.forms import DATE_WIDGET
-from eoffice.http import AuthenticatedHttpRequest
+from eoffice.http import AuthenticatedHttpRequest, is_htmx
 
 DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y"]
 # A register export covers at most this many days: a year and its leap day, with margin.
@@ -91,12 +106,15 @@ def register_export(request: AuthenticatedHttpRequest) -> HttpResponse | Streami
     registers = list_export_registers(user)
     if "download" not in request.GET:
         form = RegisterExportForm(initial=_initial(), registers=registers)
-        return render(request, "documents/register_export.html", {"form": form})
+        return _render_form(request, form)
     form = RegisterExportForm(request.GET, registers=registers)
     if not form.is_valid():
-        return render(request, "documents/register_export.html", {"form": form}, status=400)
+        return _render_form(request, form, status=400)
     export = form.export()
     fmt = form.cleaned_data["format"]
+    if fmt == ExportFormat.XLSX and is_large_export(user, export):
+        job = start_export(user, export, fmt)
+        return redirect("export-job", pk=job.pk)
     filename = export.filename(fmt)
     content_type = ExportFormat.CONTENT_TYPES[fmt]
     if fmt == ExportFormat.XLSX:
@@ -115,3 +133,55 @@ def register_export(request: AuthenticatedHttpRequest) -> HttpResponse | Streami
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+def _render_form(
+    request: AuthenticatedHttpRequest, form: RegisterExportForm, status: int = 200
+) -> HttpResponse:
+    fail_interrupted_jobs()
+    recent_exports = [(job, get_job_export(job)) for job in list_recent_export_jobs(request.user)]
+    context = {"form": form, "recent_exports": recent_exports}
+    return render(request, "documents/register_export.html", context, status=status)
+
+
+# HTMX stops polling an element whose response has this status (and still swaps it).
+HTMX_STOP_POLLING = 286
+
+
+@login_required
+@require_GET
+def export_job(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """A background export of the user's: its progress and, once written, the download.
+
+    Polled by HTMX for the status fragment every few seconds until the job is finished;
+    without JavaScript the page refreshes itself.
+    """
+    if not can_export_registers(request.user):
+        raise PermissionDenied
+    job = get_export_job_for_user(request.user, pk)
+    if not job.is_finished and fail_interrupted_jobs():
+        job.refresh_from_db()
+    context = {"job": job, "export": get_job_export(job)}
+    if is_htmx(request):
+        status = HTMX_STOP_POLLING if job.is_finished else 200
+        return render(request, "documents/_export_job_status.html", context, status=status)
+    return render(request, "documents/export_job.html", context)
+
+
+@login_required
+@require_GET
+def export_job_download(request: AuthenticatedHttpRequest, pk: int) -> FileResponse:
+    """The written workbook, to its owner only (404 for anyone else and until it is done)."""
+    if not can_export_registers(request.user):
+        raise PermissionDenied
+    job = get_export_job_for_user(request.user, pk)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404
+    try:
+        return stored_file_response(
+            job.file,
+            filename=get_job_export(job).filename(job.format),
+            content_type=ExportFormat.CONTENT_TYPES[job.format],
+        )
+    except FileNotFoundError as exc:
+        raise Http404 from exc

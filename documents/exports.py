@@ -319,11 +319,22 @@ def iter_csv(user: User, export: RegisterExport) -> Iterator[bytes]:
 
 
 XLSX_HEADER_ROWS = 4  # agency, title, period, column headers
+# A background export reports its progress after every this many rows (one UPDATE each).
+PROGRESS_EVERY = CHUNK_SIZE
 
 
-def write_xlsx(user: User, export: RegisterExport, target: IO[bytes]) -> int:
+def write_xlsx(
+    user: User,
+    export: RegisterExport,
+    target: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+) -> int:
     """Write the register to ``target`` with openpyxl's write-only mode (rows go to a
-    temporary file as they come); returns the number of documents."""
+    temporary file as they come); returns the number of documents.
+
+    ``progress``, if given, is called with the number of rows written so far after every
+    ``PROGRESS_EVERY`` rows (not after each row).
+    """
     columns = export.columns
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=_("Register")[:31])
@@ -373,6 +384,8 @@ def write_xlsx(user: User, export: RegisterExport, target: IO[bytes]) -> int:
                 cells.append(cell)
         sheet.append(cells)
         count += 1
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(count)
     workbook.save(target)
     return count
 

@@ -570,3 +570,7 @@ class OutgoingRecipient(models.Model):
     @property
     def is_internal(self) -> bool:
         return self.external_name == ""
+
+
+# Background register exports live in their own module; importing it here registers the model.
+from documents.export_models import ExportJob  # noqa: E402, F401

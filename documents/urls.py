@@ -13,4 +13,10 @@ urlpatterns = [
         name="attachment-download",
     ),
     path("reports/registers/", export_views.register_export, name="register-export"),
+    path("reports/registers/jobs/<int:pk>/", export_views.export_job, name="export-job"),
+    path(
+        "reports/registers/jobs/<int:pk>/download/",
+        export_views.export_job_download,
+        name="export-job-download",
+    ),
 ]

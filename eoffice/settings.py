@@ -242,6 +242,15 @@ EOFFICE_PAGE_SIZE = env_int("PAGE_SIZE", 25, minimum=5)
 EOFFICE_COUNT_CAP = env_int("COUNT_CAP", 1_000, minimum=100)
 # Days before a deadline on which lead handlers are reminded (the day itself always is).
 EOFFICE_REMINDER_DAYS = env_int_list("REMINDER_DAYS", [2])
+# XLSX register exports of more rows than this are written in the background (a job with a
+# progress page) rather than during the request; "thread" runs jobs in a thread of the web
+# process, "inline" at once in the requesting thread (tests).
+EOFFICE_EXPORT_INLINE_ROWS = env_int("EXPORT_INLINE_ROWS", 5_000, minimum=0)
+EOFFICE_EXPORT_RUNNER = env_str("EXPORT_RUNNER", "thread")
+if EOFFICE_EXPORT_RUNNER not in ("thread", "inline"):
+    raise ImproperlyConfigured(
+        f"EXPORT_RUNNER={EOFFICE_EXPORT_RUNNER!r}: expected thread or inline"
+    )
 
 # --- E-mail (the daily digest of unread notices) ----------------------------------------
 _email_backend = env_str(

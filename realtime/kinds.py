@@ -35,6 +35,8 @@ NoticeKind = Literal[
     "document_to_issue",
     "document_issued",
     "document_withdrawn",
+    "export_ready",
+    "export_failed",
 ]
 
 NOTICE_LABELS: dict[str, StrPromise] = {
@@ -62,6 +64,8 @@ NOTICE_LABELS: dict[str, StrPromise] = {
     "document_to_issue": _("A signed document waits to be numbered and issued"),
     "document_issued": _("A document you worked on was issued"),
     "document_withdrawn": _("An issued document was withdrawn"),
+    "export_ready": _("Your register export is ready to download"),
+    "export_failed": _("Your register export could not be written"),
 }
 
 

@@ -43,6 +43,9 @@ def open_notice(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         if document is not None and document.direction == document.Direction.OUTGOING:
             return redirect("outgoing-detail", pk=notice.document_id)
         return redirect("incoming-detail", pk=notice.document_id)
+    export_job_id = notice.data.get("export_job_id")
+    if isinstance(export_job_id, int):  # a register export: its page (404 once deleted)
+        return redirect("export-job", pk=export_job_id)
     conversation_id, seq = notice.data.get("conversation_id"), notice.data.get("seq")
     if isinstance(conversation_id, int):
         # A mention: the conversation, ending at the message (404 if no longer a member).

@@ -14,6 +14,7 @@ from documents.models import Document, DocumentType, Secrecy, Urgency
 from eoffice.models import Department, User
 from eoffice.widgets import FastSelect, FastSelectMultiple
 from routing.calendar import add_working_days
+from routing.handling import Handling
 from routing.services import Target
 
 DATE_INPUTS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -292,6 +293,31 @@ class RegisterFilterForm(forms.Form):
         queryset=Department.objects.filter(is_active=True),
         widget=FastSelect,
     )
+    handling = forms.ChoiceField(
+        label=_("Handling state"),
+        required=False,
+        choices=[("", _("All")), *Handling.choices],
+        widget=FastSelect,
+    )
+    lead_department = forms.ModelChoiceField(
+        label=_("Lead department"),
+        required=False,
+        queryset=Department.objects.filter(is_active=True),
+        widget=FastSelect,
+    )
+    # Set by the dashboard's links (one person of ten thousand: no select box for it).
+    lead_user = forms.ModelChoiceField(
+        label=_("Lead handler"),
+        required=False,
+        queryset=User.objects.select_related("position"),
+        widget=forms.HiddenInput,
+    )
+    receipt_method = forms.ChoiceField(
+        label=_("Received"),
+        required=False,
+        choices=[("", _("All")), *Document.ReceiptMethod.choices],
+        widget=FastSelect,
+    )
     sort = forms.ChoiceField(
         label=_("Sort by"), required=False, choices=REGISTER_SORTS, widget=FastSelect
     )
@@ -304,5 +330,5 @@ class RegisterFilterForm(forms.Form):
             ("", _("All")),
             *Document.State.choices,
         ]
-        for name in ("doc_type", "department"):
+        for name in ("doc_type", "department", "lead_department"):
             cast(forms.ModelChoiceField, self.fields[name]).empty_label = _("All")

@@ -10,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from documents.forms import DATE_WIDGET
 from documents.models import Document, DocumentType, Register
-from eoffice.models import User
+from eoffice.models import Department, User
 from routing.approval_models import Delegation
 from routing.forms import DATE_INPUTS, UserTitleChoiceField
+from routing.outgoing_selectors import Signature
 
 # The states a draft passes through, as its drafter filters them.
 DRAFT_STATES = [
@@ -53,6 +54,14 @@ class OutgoingFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("to"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
     )
+    department = forms.ModelChoiceField(
+        label=_("Drafting department"),
+        required=False,
+        queryset=Department.objects.filter(is_active=True),
+    )
+    signature = forms.ChoiceField(
+        label=_("Signature"), required=False, choices=[("", _("All")), *Signature.choices]
+    )
 
     def __init__(self, *args: Any, registers: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,7 +73,7 @@ class OutgoingFilterForm(forms.Form):
             ("", _("All")),
             *[(y, str(y)) for y in range(this_year, this_year - 10, -1)],
         ]
-        for name in ("register", "doc_type"):
+        for name in ("register", "doc_type", "department"):
             cast(forms.ModelChoiceField, self.fields[name]).empty_label = _("All")
 
 

@@ -11,8 +11,10 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from django.db import models
 from django.db.models import (
     CharField,
+    Exists,
     F,
     OuterRef,
     Prefetch,
@@ -22,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from documents.models import (
     Document,
@@ -31,8 +34,9 @@ from documents.models import (
     Register,
 )
 from documents.permissions import visible_documents
+from documents.signing.models import SignedFile
 from documents.text import search_terms
-from eoffice.models import User
+from eoffice.models import Department, User
 from eoffice.pagination import CappedPaginator
 from routing.approval_models import ApprovalStep, ApprovalTask, Delegation
 
@@ -128,6 +132,24 @@ class OutgoingFilter:
     doc_type: DocumentType | None = None
     date_from: date | None = None
     date_to: date | None = None
+    # The dashboard's links: the drafting department, how the document was signed.
+    department: Department | int | None = None
+    signature: str = ""
+
+    @property
+    def leaves_out_reservations(self) -> bool:
+        """A reserved number has no words, type, department or signature to match."""
+        return bool(self.q.strip() or self.doc_type or self.department or self.signature)
+
+
+class Signature(models.TextChoices):
+    DIGITAL = "digital", _("Digitally signed")
+    OTHER = "other", _("Not digitally signed")
+
+
+def digitally_signed() -> Exists:
+    """Issued from the file the signer signed with a digital signature (not a scan)."""
+    return Exists(SignedFile.objects.filter(document=OuterRef("pk"), state=SignedFile.State.SIGNED))
 
 
 @dataclass
@@ -150,7 +172,9 @@ class RegisterRow:
         return self.document is not None and self.document.state == S.WITHDRAWN
 
 
-def _register_documents(user: User, filters: OutgoingFilter) -> QuerySet[Document]:
+def filter_outgoing_register(user: User, filters: OutgoingFilter) -> QuerySet[Document]:
+    """The issued documents of the register ``user`` may see that pass ``filters``: the
+    register's document lines, and what the dashboard counts."""
     documents = visible_documents(user).filter(
         direction=Document.Direction.OUTGOING, state__in=REGISTER_STATES, register__isnull=False
     )
@@ -166,6 +190,12 @@ def _register_documents(user: User, filters: OutgoingFilter) -> QuerySet[Documen
         documents = documents.filter(issued_on__gte=filters.date_from)
     if filters.date_to:
         documents = documents.filter(issued_on__lte=filters.date_to)
+    if filters.department:
+        documents = documents.filter(drafting_department=filters.department)
+    if filters.signature == Signature.DIGITAL:
+        documents = documents.filter(digitally_signed())
+    elif filters.signature == Signature.OTHER:
+        documents = documents.exclude(digitally_signed())
     return documents
 
 
@@ -175,7 +205,7 @@ def _register_reservations(user: User, filters: OutgoingFilter) -> QuerySet[Numb
     reservations = NumberReservation.objects.filter(
         state__in=[NumberReservation.State.RESERVED, NumberReservation.State.RELEASED]
     )
-    if not user.is_clerk or filters.q.strip() or filters.doc_type:
+    if not user.is_clerk or filters.leaves_out_reservations:
         return reservations.none()
     # A confidential series shows its reservations only to the clerk who took them.
     reservations = reservations.filter(Q(register__is_confidential=False) | Q(reserved_by=user))
@@ -198,7 +228,7 @@ def list_outgoing_register(
     merged in SQL so that pagination sees one list. ``register_rows`` loads a page."""
     filters = filters or OutgoingFilter()
     documents = (
-        _register_documents(user, filters)
+        filter_outgoing_register(user, filters)
         .order_by()
         .annotate(
             row_kind=Value("d", output_field=CharField()),

@@ -21,6 +21,7 @@ from documents.permissions import visible_documents
 from documents.search import search_filter
 from documents.text import fold
 from eoffice.models import Department, User
+from routing.handling import handling_q, led_by_department, led_by_person
 from routing.models import Assignment, DeadlineExtension
 from routing.rules import held_by
 
@@ -92,6 +93,11 @@ class RegisterFilter:
     sender: str = ""
     state: str = ""
     department: Department | None = None
+    # The dashboard's links: how the handling stands, who leads, how it arrived.
+    handling: str = ""
+    lead_department: Department | int | None = None
+    lead_user: User | int | None = None
+    receipt_method: str = ""
     sort: str = ""
 
 
@@ -111,6 +117,20 @@ def _local_midnight(day: date) -> datetime:
 def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet[Document]:
     """The incoming register rows ``user`` may see, newest first, filtered in SQL."""
     filters = filters or RegisterFilter()
+    return (
+        filter_incoming(user, filters)
+        .annotate(**_lead_assignee_annotations())
+        .annotate(recipient=Coalesce("lead_department_name", "lead_user_name"))
+        .select_related("doc_type", "register")
+        .order_by(*REGISTER_ORDERINGS.get(filters.sort, REGISTER_ORDERINGS[""]))
+    )
+
+
+def filter_incoming(
+    user: User, filters: RegisterFilter, today: date | None = None
+) -> QuerySet[Document]:
+    """The incoming documents ``user`` may see that pass ``filters``: the rows of the
+    incoming list, and what the dashboard counts."""
     documents = visible_documents(user).filter(direction=Document.Direction.INCOMING)
     if filters.q.strip():
         documents = documents.filter(search_filter(filters.q))
@@ -142,9 +162,12 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
                 ).exclude(role=Assignment.Role.DIRECT)
             )
         )
-    return (
-        documents.annotate(**_lead_assignee_annotations())
-        .annotate(recipient=Coalesce("lead_department_name", "lead_user_name"))
-        .select_related("doc_type", "register")
-        .order_by(*REGISTER_ORDERINGS.get(filters.sort, REGISTER_ORDERINGS[""]))
-    )
+    if filters.handling:
+        documents = documents.filter(handling_q(filters.handling, today or timezone.localdate()))
+    if filters.lead_department:
+        documents = documents.filter(led_by_department(filters.lead_department))
+    if filters.lead_user:
+        documents = documents.filter(led_by_person(filters.lead_user))
+    if filters.receipt_method:
+        documents = documents.filter(receipt_method=filters.receipt_method)
+    return documents

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from routing.views import (
+    dashboard,
     device_signing,
     incoming,
     outgoing_document,
@@ -19,6 +20,7 @@ urlpatterns = [
     path("incoming/<int:pk>/slip/", incoming.handling_slip, name="incoming-slip"),
     path("incoming/<int:pk>/history/", incoming.incoming_history, name="incoming-history"),
     path("incoming/<int:pk>/<slug:action>/", incoming.incoming_action, name="incoming-action"),
+    path("reports/", dashboard.dashboard, name="dashboard"),
     path("reports/overdue/", reports.overdue_list, name="overdue-list"),
     path("reports/overdue/<int:pk>/remind/", reports.overdue_remind, name="overdue-remind"),
     # outgoing lists (before the document pages: "recipients" is not an action)

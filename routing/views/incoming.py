@@ -47,7 +47,14 @@ def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     query = request.GET.copy()
     for name in ("page", "after", "before"):
         query.pop(name, None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    without_lead_user = query.copy()
+    without_lead_user.pop("lead_user", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "without_lead_user": without_lead_user.urlencode(),
+    }
     template = "routing/_register_table.html" if is_htmx(request) else "routing/incoming_list.html"
     return render(request, template, context)
 

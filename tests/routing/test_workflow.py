@@ -536,8 +536,10 @@ def test_department_head_asks_the_leader_for_more_time_after_passing_on(people):
     )
 
 
-def test_demo_agency_loads(db):
+def test_demo_agency_loads(db, client):
+    from eoffice.models import User
     from routing.demo import load_demo
+    from tests.reports.test_dashboard import assert_figures_match_lists
 
     assert load_demo(documents=40, days=60, seed=7, outgoing=50)
     assert not load_demo(documents=40, days=60, seed=7)  # loaded once only
@@ -548,6 +550,12 @@ def test_demo_agency_loads(db):
     assert Message.objects.count() == 5
     check_demo_outgoing(50)
     check_demo_constraints()
+    # Issue 6: on the demo data, every figure of the dashboard is the count of its list,
+    # for the chairman (whole agency, per department) and a head (per person).
+    today = timezone.localdate()
+    query = f"?period=custom&date_from={today - timedelta(days=90)}&date_to={today}"
+    for username in ("chutich", "tp.tckh"):
+        assert assert_figures_match_lists(client, User.objects.get(username=username), query) > 10
 
 
 def check_demo_outgoing(about: int) -> None:
