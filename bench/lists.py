@@ -105,6 +105,7 @@ MEASURED_SOURCES = [
     "routing/views/incoming.py",
     "eoffice/pagination.py",
     "realtime/selectors.py",
+    "documents/search.py",
 ]
 
 

@@ -398,6 +398,62 @@ def lists_markdown(payload: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def tsvector_lines(payload: dict[str, Any]) -> list[str]:
+    """Per user and kind of query: the runs before the stored tsvector column (migration
+    0013: `*-search-before-tsvector-<n>.json`), the runs after it (`*-search-after-
+    tsvector-<n>.json`, the last being this run), p50 median / worst p95 over the queries."""
+    import json
+    from pathlib import Path
+
+    results = Path(__file__).parent / "results"
+    before = sorted(results.glob(f"{payload['date']}-search-before-tsvector-*.json"))
+    after = sorted(results.glob(f"{payload['date']}-search-after-tsvector-*.json"))
+    if not before:
+        return []
+    runs = [(f"before {i}", json.loads(p.read_text())) for i, p in enumerate(before, 1)]
+    runs += [(f"after {i}", json.loads(p.read_text())) for i, p in enumerate(after, 1)]
+    if not any(run.get("seconds") == payload.get("seconds") for _label, run in runs):
+        runs.append((f"after {len(after) + 1}", payload))
+
+    def cell(run: dict[str, Any], profile: str, kind: str) -> str:
+        rows = [r for r in run["results"] if r["profile"] == profile and _kind(r) == kind]
+        if not rows:
+            return ""
+        p50 = sorted(r["p50_ms"] for r in rows)[len(rows) // 2]
+        return f"{_fmt(p50)} / {_fmt(max(r['p95_ms'] for r in rows))}"
+
+    lines = [
+        "Before and after the stored `tsvector` column (migration 0013), per user and kind "
+        "of query: median of the p50s / worst p95, ms, over the queries of that kind (with "
+        "and without diacritics). Before: `bench/results/"
+        f"{payload['date']}-search-before-tsvector-<n>.json`, the same benchmark on the same "
+        "data with the code of before.",
+        "",
+        "| user | kind | " + " | ".join(label for label, _run in runs) + " |",
+        "|---|---|" + "---:|" * len(runs),
+    ]
+    for profile in ("heavy", "median"):
+        for kind in SEARCH_KINDS:
+            lines.append(
+                f"| {profile} | {kind} | "
+                + " | ".join(cell(run, profile, kind) for _label, run in runs)
+                + " |"
+            )
+    return [*lines, ""]
+
+
+# The kinds of query of the search benchmark, as the tables above group them.
+SEARCH_KINDS = ("words, common", "words, rare", "number/symbol", "sender filter")
+
+
+def _kind(result: dict[str, Any]) -> str:
+    if result["field"] == "sender":
+        return "sender filter"
+    if result["kind"] == "number":
+        return "number/symbol"
+    return f"words, {result['kind']}"
+
+
 def search_markdown(payload: dict[str, Any]) -> str:
     lines = [*machine_lines(payload), ""]
     lines += [
@@ -455,6 +511,7 @@ def search_markdown(payload: dict[str, Any]) -> str:
                     f"{_fmt(then['p95_ms'])} | {_fmt(r['p95_ms'])} |"
                 )
         lines.append("")
+    lines += tsvector_lines(payload)
     lines += skipped_lines(payload)
     lines += explain_lines(payload["explain"])
     from lists_diagnosis import SEARCH_DIAGNOSIS

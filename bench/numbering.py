@@ -11,11 +11,13 @@ What it does, bounded by --budget (default 290 s; every measurement stops itself
    database in a temporary directory (the embedded default: WAL, IMMEDIATE transactions,
    eoffice/settings.py) with 2, 4 and 8 workers.
 2. **Product**: each worker calls ``documents.services.register_incoming`` (the clerk's real
-   path: duplicate check, then one transaction that takes the register's counter with
-   ``documents.numbering.allocate_number``, inserts the document row, its history and the
-   clerk's grant) in a loop. 5% of the transactions are made to fail right after the
-   document row was inserted, i.e. after the number was taken (the bench raises from a
-   database execute wrapper), so ``register_incoming``'s own ``atomic()`` rolls back.
+   path: duplicate check, then one transaction that builds the document, takes the register's
+   counter and inserts the row with ``documents.numbering.insert_numbered``, then writes its
+   history and the clerk's grant) in a loop; and that transaction reduced to its numbering
+   part (``product``: the same calls up to ``insert_numbered``). 5% of the transactions are
+   made to fail right after the document row was inserted, i.e. after the number was taken
+   (the bench raises from a database execute wrapper), so the transaction's own
+   ``atomic()`` rolls back.
 3. **Floor**: the same worker counts doing ``UPDATE bench_counter SET n = n + 1 ... RETURNING n``
    in a transaction, through psycopg (PostgreSQL) or the stdlib sqlite3 module with
    ``BEGIN IMMEDIATE`` (SQLite) directly, no Django, also with 5% rolled back after the
@@ -141,19 +143,20 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
     """The product's numbering path in a loop, timed from inside (see the module docstring).
 
     ``product``: the transaction of ``register_incoming`` reduced to its numbering part: the
-    register, ``allocate_number``, the document row. ``register_incoming``: the service itself.
+    register, the document built, ``insert_numbered`` (``allocate_number``, then the row's
+    INSERT). ``register_incoming``: the service itself.
     """
     from django.db import OperationalError, connection, transaction
     from django.utils import timezone
 
-    import documents.services as services
+    import documents.numbering as numbering
     from documents.models import Document, DocumentType, Register
-    from documents.numbering import get_or_create_register
+    from documents.numbering import get_or_create_register, insert_numbered
     from documents.services import IncomingData, build_search_text, register_incoming
     from documents.text import fold, nfc, number_symbol_key
     from eoffice.models import User
 
-    real_allocate = services.allocate_number
+    real_allocate = numbering.allocate_number
     state: dict[str, Any] = {}
 
     def reset() -> None:
@@ -188,20 +191,30 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
 
     def execute_wrapper(execute, sql, params, many, context):
         t = clock()
+        # insert_numbered on PostgreSQL: one statement waits for the counter's lock, takes
+        # the number and inserts the row. The client cannot see when inside it the lock was
+        # granted, so, as for allocate_number, the number is "held" when the statement
+        # returns it: its INSERT is then counted in the wait, not in the hold.
+        one_statement = sql.startswith("WITH next_number AS (UPDATE")
         try:
             result = execute(sql, params, many, context)
         finally:
             if state["held"] is not None:
                 state["sql"] += clock() - t
         state["statements"] += 1
-        if state["rollback"] and sql.startswith('INSERT INTO "documents_document" '):
+        if one_statement:
+            state["held"] = clock()
+            state["at_held"] = state["statements"]
+        if state["rollback"] and 'INSERT INTO "documents_document" ' in sql:
+            if one_statement:
+                state["number"] = context["cursor"].fetchone()[1]
             raise BenchRollback  # the document row is written, the number taken: now fail
         return result
 
     connection.set_autocommit = set_autocommit  # type: ignore[method-assign]
     connection.commit = commit  # type: ignore[method-assign]
     connection.rollback = rollback  # type: ignore[method-assign]
-    services.allocate_number = allocate  # register_incoming looks it up at call time
+    numbering.allocate_number = allocate  # insert_numbered looks it up at call time
     clerk = User.objects.get(pk=conf["clerks"][index % len(conf["clerks"])])
     doc_type = DocumentType.objects.get(pk=conf["doc_type"])
     senders = ["Sở Tài chính", "Sở Nội vụ", "UBND huyện Bình Chánh", "Công an tỉnh"]
@@ -210,17 +223,16 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
     full = conf["system"] == FULL
 
     def numbering_path(data: IncomingData) -> Document:
-        """register_incoming's transaction, numbering part: same statements, same order."""
+        """register_incoming's transaction, numbering part: same statements, same order
+        (the document built whole, then ``insert_numbered``: the number, the INSERT)."""
         now = timezone.now()
         with transaction.atomic():
             register = get_or_create_register(
                 Register.Kind.INCOMING, timezone.localdate(now).year, confidential=False
             )
-            number = allocate(register)
             document = Document(
                 direction=Document.Direction.INCOMING,
                 register=register,
-                register_number=number,
                 received_at=data.received_at,
                 registered_at=now,
                 registered_by=clerk,
@@ -234,7 +246,7 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
                 state=Document.State.REGISTERED,
             )
             document.search_text = build_search_text(document)
-            document.save()
+            insert_numbered(document)
         return document
 
     def one(i: int, rollback: bool):
@@ -242,7 +254,9 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
         state["rollback"] = rollback
         data = IncomingData(
             sender_name=senders[i % len(senders)],
-            number_symbol=f"{tag}.{index}.{i}/BENCH-SL",
+            # "-", not ".": number_symbol_key drops dots, and "1.23" would then be "12.3",
+            # a possible duplicate that register_incoming refuses.
+            number_symbol=f"{tag}-{index}-{i}/BENCH-SL",
             issued_on=issued_on,
             doc_type=doc_type,
             summary=f"V/v báo cáo số {i} của luồng {index} (bench numbering)",
@@ -252,6 +266,8 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
         try:
             document = register_incoming(clerk, data, []) if full else numbering_path(data)
             outcome = "commit"
+            if state["number"] == 0:  # taken by insert_numbered's one statement
+                state["number"] = document.register_number
             assert document.register_number == state["number"]
         except BenchRollback:
             outcome = "rollback"
@@ -522,7 +538,17 @@ def driver(args: argparse.Namespace) -> int:
     """Runs the levels of one engine; DATABASE_URL names its (migrated) database."""
     deadline = time.monotonic() + args.budget
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eoffice.settings")
-    os.environ.update({"DEBUG": "0", "LOG_LEVEL": "WARNING", "DATABASE_CONN_MAX_AGE": "0"})
+    # One connection of its own per worker: the driver forks its workers, and a connection
+    # pool (eoffice/settings.py's default under ASGI) would hand the forked children the
+    # same sockets and the pool's thread.
+    os.environ.update(
+        {
+            "DEBUG": "0",
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_CONN_MAX_AGE": "0",
+            "DATABASE_POOL_SIZE": "0",
+        }
+    )
     import django
 
     django.setup()
@@ -863,9 +889,9 @@ def markdown(payload: dict[str, Any]) -> str:
             f"#### {titles[name]}",
             "",
             f"Migrate {data['migrate_s']} s, setup {data['setup_s']} s. product = "
-            "`allocate_number` and the document row in one transaction, as "
-            "`register_incoming` does; register_incoming = the whole service (first round "
-            "only); floor = " + floor_what[name] + ".",
+            "the document built whole, then `insert_numbered` (the number, the document's "
+            "INSERT) in one transaction, as `register_incoming` does; register_incoming = "
+            "the whole service (first round only); floor = " + floor_what[name] + ".",
             "",
             "| workers | system | allocations/s (per slice) | product / floor | "
             "wait p50 / p95 / max ms | hold p50 / p95 ms | SQL while held | committed | "

@@ -146,6 +146,7 @@ class Document(models.Model):
         blank=True,
         related_name="documents",
         verbose_name=_("register"),
+        db_index=False,  # the unique (register, register_number) leads with it
     )
     register_number = models.PositiveIntegerField(_("arrival number"), null=True, blank=True)
     received_at = models.DateTimeField(_("arrival date"), null=True, blank=True)
@@ -159,9 +160,11 @@ class Document(models.Model):
         verbose_name=_("registered by"),
     )
     sender_name = models.CharField(_("issuing body"), max_length=255)
-    sender_key = models.CharField(max_length=255, editable=False, db_index=True, default="")
+    # Indexed by trigrams on PostgreSQL (migration 0007), which serve `=` as well as the
+    # register's "issuing body" substring filter; no btree (see Meta.indexes).
+    sender_key = models.CharField(max_length=255, editable=False, default="")
     number_symbol = models.CharField(_("number and symbol"), max_length=60, blank=True)
-    number_symbol_key = models.CharField(max_length=60, editable=False, db_index=True)
+    number_symbol_key = models.CharField(max_length=60, editable=False)
     issued_on = models.DateField(_("document date"), null=True, blank=True)
     doc_type = models.ForeignKey(
         DocumentType, on_delete=models.PROTECT, related_name="+", verbose_name=_("document type")
@@ -200,6 +203,7 @@ class Document(models.Model):
         blank=True,
         related_name="drafts",
         verbose_name=_("drafter"),
+        db_index=False,  # partial index in Meta.indexes
     )
     drafting_department = models.ForeignKey(
         "eoffice.Department",
@@ -208,6 +212,7 @@ class Document(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("drafting department"),
+        db_index=False,  # partial index in Meta.indexes
     )
     proposed_signer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -216,6 +221,7 @@ class Document(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("proposed signer"),
+        db_index=False,  # partial index in Meta.indexes
     )
     in_reply_to = models.ForeignKey(
         "self",
@@ -224,6 +230,7 @@ class Document(models.Model):
         blank=True,
         related_name="replies",
         verbose_name=_("in reply to"),
+        db_index=False,  # partial index in Meta.indexes
     )
     source_document = models.ForeignKey(
         "self",
@@ -232,6 +239,7 @@ class Document(models.Model):
         blank=True,
         related_name="distributed_copies",
         verbose_name=_("sent by us as"),
+        db_index=False,  # partial index in Meta.indexes
     )
     draft_version = models.PositiveIntegerField(_("draft version"), default=0)
     signed_by = models.ForeignKey(
@@ -241,6 +249,7 @@ class Document(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("signed by"),
+        db_index=False,  # partial index in Meta.indexes
     )
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     # The authority lines above the signer's name, e.g. "KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH".
@@ -262,14 +271,41 @@ class Document(models.Model):
                 fields=["register", "register_number"], name="document_register_number_unique"
             ),
         ]
+        # Every index is written under the register's counter lock when a document is
+        # registered (documents.numbering), so each one must serve a query: no btree that
+        # another index's leading column already covers (the unique constraint serves
+        # `register = …` and its order either way; document_drafter_idx serves
+        # `drafter = …`), and the references that incoming documents never fill are
+        # indexed only where they are filled (partial), for their lookups and for
+        # PROTECT's checks. On PostgreSQL the search indexes come from migrations (0004,
+        # 0007, 0013): trigrams of search_text and sender_key, and the stored tsvector.
         indexes = [
-            models.Index(fields=["register", "-register_number"], name="document_register_idx"),
             models.Index(fields=["-received_at", "-id"], name="document_received_idx"),
             models.Index(fields=["state"], name="document_state_idx"),
+            # `=`, `IN` and `LIKE 'prefix%'` (the search box's number/symbol).
+            models.Index(
+                fields=["number_symbol_key"],
+                name="document_number_symbol_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
             models.Index(
                 fields=["drafter", "-registered_at"],
                 condition=models.Q(drafter__isnull=False),
                 name="document_drafter_idx",
+            ),
+            *(
+                models.Index(
+                    fields=[field],
+                    condition=models.Q(**{f"{field}__isnull": False}),
+                    name=name,
+                )
+                for field, name in (
+                    ("drafting_department", "document_drafting_dept_idx"),
+                    ("proposed_signer", "document_proposed_signer_idx"),
+                    ("in_reply_to", "document_in_reply_to_idx"),
+                    ("source_document", "document_source_document_idx"),
+                    ("signed_by", "document_signed_by_idx"),
+                )
             ),
         ]
 

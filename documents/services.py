@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from documents.errors import DocumentError
 from documents.models import Attachment, Document, DocumentEvent, DocumentType, Register
-from documents.numbering import allocate_number, get_or_create_register
+from documents.numbering import get_or_create_register, insert_numbered
 from documents.permissions import grant_view_to_user
 from documents.text import fold, nfc, number_symbol_key
 from documents.uploads import CheckedFile
@@ -110,11 +110,11 @@ def register_incoming(
         register = get_or_create_register(
             Register.Kind.INCOMING, year, confidential=data.secrecy != 0
         )
-        number = allocate_number(register)
+        # Built whole before the number is taken: from the number to the COMMIT the
+        # register's counter is locked (documents.numbering.insert_numbered).
         document = Document(
             direction=Document.Direction.INCOMING,
             register=register,
-            register_number=number,
             received_at=data.received_at,
             registered_at=now,
             registered_by=clerk,
@@ -135,7 +135,7 @@ def register_incoming(
             state=Document.State.REGISTERED,
         )
         document.search_text = build_search_text(document)
-        document.save()
+        insert_numbered(document)
         record_event(
             document,
             clerk,

@@ -6,10 +6,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from documents.models import Document, Register, Secrecy
-from documents.numbering import RegisterLocked, allocate_number, get_or_create_register
+from documents.numbering import (
+    RegisterLocked,
+    allocate_number,
+    get_or_create_register,
+    insert_numbered,
+)
 from routing.services import cancel_registration
 from tests.builders import make_people, register
 from tests.conftest import requires_postgres
@@ -149,3 +155,97 @@ def test_history_is_append_only_in_the_database(people):
     with pytest.raises(ValueError):
         event.save()
     assert DocumentEvent.objects.filter(pk=event.pk, note=event.note).exists()
+
+
+def test_the_number_is_taken_with_the_document_insert(people):
+    # From the number to the COMMIT the register's counter is locked: the document is built
+    # whole before; on PostgreSQL one statement takes the number and inserts the row, on
+    # SQLite the statement right after the counter's UPDATE is the INSERT.
+    with CaptureQueriesContext(connection) as queries:
+        document = register(people.clerk, files=0)
+    statements = [query["sql"] for query in queries.captured_queries]
+    at = next(i for i, sql in enumerate(statements) if "last_number = last_number + 1" in sql)
+    if connection.vendor == "postgresql":
+        assert statements[at].startswith("WITH next_number AS (UPDATE")
+        assert 'INSERT INTO "documents_document"' in statements[at]
+    else:
+        assert statements[at + 1].startswith('INSERT INTO "documents_document"')
+    assert document.register_number == 1
+    stored = Document.objects.get(pk=document.pk)
+    assert (stored.register_number, stored.summary, stored.search_text) == (
+        1,
+        document.summary,
+        document.search_text,
+    )
+    assert stored.updated_at is not None
+    assert document.register.last_number == 1
+
+
+def test_insert_numbered_takes_only_new_documents_with_a_register(people):
+    document = register(people.clerk, files=0)
+    with pytest.raises(ValueError), transaction.atomic():
+        insert_numbered(document)  # already saved
+    draft = Document(summary="x", sender_name="y", doc_type=document.doc_type)
+    with pytest.raises(ValueError), transaction.atomic():
+        insert_numbered(draft)  # no register
+    assert Register.objects.get().last_number == 1
+
+
+def test_insert_numbered_in_a_locked_register_inserts_nothing(people):
+    document = register(people.clerk, files=0)
+    Register.objects.update(is_locked=True)
+    fresh = Document(
+        register=Register.objects.get(),
+        summary="x",
+        sender_name="y",
+        number_symbol_key="1/X",
+        doc_type=document.doc_type,
+    )
+    with pytest.raises(RegisterLocked), transaction.atomic():
+        insert_numbered(fresh)
+    assert Document.objects.count() == 1
+
+
+def _plan(queryset) -> str:
+    """EXPLAIN with sequential scans priced out: which index can serve the statement."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    return plan
+
+
+@pytest.mark.postgres
+@requires_postgres
+def test_every_lookup_keeps_an_index_after_the_redundant_ones_were_dropped(people):
+    # Migration 0014 dropped the indexes that another one covers (each is written under
+    # the counter's lock); the lookups the code makes must still find one.
+    document = register(people.clerk, files=0, sender_name="Sở Tài chính")
+    user, department = people.clerk, people.department
+    documents = Document.objects.order_by()  # the default order would pick its own index
+    cases = {
+        "document_register_number_unique": [
+            documents.filter(register=document.register).order_by("-register_number"),
+            documents.filter(register=document.register).order_by("register_number"),
+        ],
+        "document_number_symbol_idx": [
+            documents.filter(number_symbol_key="1/A"),
+            documents.filter(number_symbol_key__in=["1/A", "2/B"]),
+            documents.filter(number_symbol_key__startswith="45/"),
+        ],
+        "document_sender_trgm": [
+            documents.filter(sender_key="so tai chinh"),
+            documents.filter(sender_key__contains="tai chinh"),
+        ],
+        "document_drafter_idx": [documents.filter(drafter=user)],
+        "document_drafting_dept_idx": [documents.filter(drafting_department=department)],
+        "document_proposed_signer_idx": [documents.filter(proposed_signer=user)],
+        "document_signed_by_idx": [documents.filter(signed_by=user)],
+        "document_in_reply_to_idx": [documents.filter(in_reply_to=document)],
+        "document_source_document_idx": [documents.filter(source_document=document)],
+    }
+    for index, querysets in cases.items():
+        for queryset in querysets:
+            assert index in _plan(queryset), (index, str(queryset.query))

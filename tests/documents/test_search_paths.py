@@ -5,9 +5,13 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from documents.search import looks_like_number_symbol
+from documents import search
+from documents.models import Document
+from documents.search import looks_like_number_symbol, search_filter
+from documents.services import build_search_text
 from routing.selectors import RegisterFilter, list_incoming
 from tests.builders import register
+from tests.conftest import requires_postgres
 
 
 def _found(user, query: str) -> set[str]:
@@ -69,3 +73,88 @@ def test_words_are_whole_words_and_the_last_may_be_unfinished(people):
     assert _found(people.clerk, "ngan sach") == {"2/B"}
     assert _found(people.clerk, "bao cao nganh giao") == {"1/B"}
     assert _found(people.clerk, "du toan ngan sa") == set()  # "sa": too short for a prefix
+
+
+# --- PostgreSQL: the stored full-text column (migration 0013) ---------------------------------
+
+
+def _plan(queryset) -> str:
+    """EXPLAIN of a queryset with sequential scans priced out, so that the tiny test table
+    shows which index, if any, can serve the statement."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    return plan
+
+
+def _vector(document) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_vector::text FROM documents_document WHERE id = %s", [document.pk]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@requires_postgres
+def test_the_database_keeps_the_search_vector_of_every_row(people):
+    document = register(
+        people.clerk, files=0, number_symbol="9/C", summary="Về chuyển đổi số", sender_name="Sở A"
+    )
+    assert {"'chuyen'", "'doi'", "'so'", "'9/c'"} <= set(
+        word.split(":")[0] for word in _vector(document).split()
+    )
+    # An update of the text recomputes it (a generated column), whoever writes the row.
+    document.summary = "Về ngân sách"
+    document.search_text = build_search_text(document)
+    document.save(update_fields=["summary", "search_text"])
+    words = {word.split(":")[0] for word in _vector(document).split()}
+    assert "'ngan'" in words
+    assert "'chuyen'" not in words
+
+
+@pytest.mark.postgres
+@requires_postgres
+def test_words_are_matched_on_the_stored_column_through_its_index(people):
+    documents = Document.objects.filter(search_filter("ngân sách")).order_by()
+    sql = str(documents.query)
+    assert '"documents_document"."search_vector" @@ to_tsquery' in sql
+    assert "to_tsvector" not in sql  # nothing computed per row
+    assert "document_search_vector_idx" in _plan(documents)
+    # Inside a subquery the column is named under the subquery's alias.
+    nested = Document.objects.filter(pk__in=Document.objects.filter(search_filter("ngan")))
+    assert '"search_vector" @@ to_tsquery' in str(nested.query)
+
+
+@pytest.mark.postgres
+@requires_postgres
+def test_common_words_walk_the_rows_with_the_same_result(people, monkeypatch):
+    register(people.clerk, files=0, number_symbol="1/D", summary="Dự toán ngân sách năm 2026")
+    register(people.clerk, files=0, number_symbol="2/D", summary="Báo cáo ngân hàng")
+    register(people.clerk, files=0, number_symbol="3/D", summary="Quyết toán ngân sách")
+    assert _found(people.clerk, "ngân sách") == {"1/D", "3/D"}
+
+    def every_word_common(words):
+        return dict.fromkeys(words, 0.5)
+
+    monkeypatch.setattr(search, "word_shares", every_word_common)
+    documents = Document.objects.filter(search_filter("ngan sach")).order_by()
+    assert 'ts_match_vq("documents_document"."search_vector", to_tsquery' in str(documents.query)
+    assert "document_search_vector_idx" not in _plan(documents)  # no index serves it
+    assert _found(people.clerk, "ngân sách") == {"1/D", "3/D"}
+    assert _found(people.clerk, "ngan sach nam") == {"1/D"}
+
+
+@pytest.mark.postgres
+@requires_postgres
+def test_word_shares_come_from_the_column_statistics(people):
+    for i in range(4):
+        register(people.clerk, files=0, number_symbol=f"{i}/E", summary="Dự toán ngân sách")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE documents_document")
+    shares = search.word_shares(["ngan", "sach", "khongco"])
+    assert set(shares) == {"ngan", "sach"}
+    assert all(0 < share <= 1 for share in shares.values())
