@@ -55,8 +55,11 @@ serve: install
 	$(PY) manage.py migrate --noinput -v0
 	DEBUG=0 HTTPS=0 $(VENV)/bin/daphne -e tcp:port=8000:interface=127.0.0.1:backlog=1024 eoffice.asgi:application
 
+# One worker per core (pytest-xdist): each has its own test database and its own channel
+# names in Redis (tests/conftest.py). PYTEST_WORKERS=0 runs in this process alone.
+PYTEST_WORKERS ?= auto
 test: install-dev browser-deps
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

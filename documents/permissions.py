@@ -11,11 +11,13 @@ answers 404 alike for "does not exist" and "not yours".
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
-from guardian.shortcuts import assign_perm
 
 from documents.models import (
     Document,
@@ -34,7 +36,7 @@ CLERK_OUTGOING_STATES = (
 )
 
 
-def visible_documents(user: User) -> QuerySet[Document]:
+def visible_documents(user: User, *, counting: bool = False) -> QuerySet[Document]:
     """Documents ``user`` may see, as one SQL filter (no per-row checks).
 
     Three shapes, chosen by role, because what is cheap depends on how much a user sees:
@@ -46,13 +48,18 @@ def visible_documents(user: User) -> QuerySet[Document]:
       grants are looked at only for the rows it does not open (confidential or outgoing);
     - leaders are granted hundreds of thousands of documents: walking the newest documents
       and testing each against the grant indexes finds a page sooner than a set does.
+
+    ``counting``: the rows will all be read (the dashboard's aggregates over a period),
+    not walked for a page; then the grants as a set (hashed once) beat a probe per row
+    even for a leader: 30,000 documents of a year cost 0.8 s of probes each query. The
+    rows are the same either way.
     """
     documents = Document.objects.all()
     if not user.is_authenticated or not user.is_active:
         return documents.none()
     personal_ids = _personal_grants(user).values("content_object_id")
     department_ids = _department_grants(user).values("content_object_id")
-    if sees_most_documents(user):
+    if sees_most_documents(user) and not counting:
         # Tested row by row, by index probe, and only for the rows read: the redundant
         # ``>=`` keeps PostgreSQL from turning each EXISTS into a hash of all the user's
         # grants (300,000 for a chairman), which it would build before the first row.
@@ -64,23 +71,25 @@ def visible_documents(user: User) -> QuerySet[Document]:
         )
         condition = Exists(personal) | (Q(secrecy=Secrecy.NONE) & Exists(department))
         if user.is_clerk:
-            # Register keepers: the incoming register, and outgoing documents from sign-off
-            # on (drafts are not theirs).
-            condition = (
-                Q(direction=Document.Direction.INCOMING, secrecy=Secrecy.NONE)
-                | Q(
-                    direction=Document.Direction.OUTGOING,
-                    secrecy=Secrecy.NONE,
-                    state__in=CLERK_OUTGOING_STATES,
-                )
-                | condition
-            )
+            condition = _clerk_register() | condition
         return documents.filter(condition)
     # Department grants never open a confidential document: of the granted ids, a
     # confidential one is kept only when the grant is personal.
-    return documents.filter(
-        Q(pk__in=personal_ids.union(department_ids, all=True)),
-        Q(secrecy=Secrecy.NONE) | Q(pk__in=personal_ids),
+    granted = Q(pk__in=personal_ids.union(department_ids, all=True)) & (
+        Q(secrecy=Secrecy.NONE) | Q(pk__in=personal_ids)
+    )
+    if user.is_clerk:
+        granted |= _clerk_register()
+    return documents.filter(granted)
+
+
+def _clerk_register() -> Q:
+    """What register keepers see by their role: the incoming register, and outgoing
+    documents from sign-off on (drafts are not theirs); confidential ones by grant only."""
+    return Q(direction=Document.Direction.INCOMING, secrecy=Secrecy.NONE) | Q(
+        direction=Document.Direction.OUTGOING,
+        secrecy=Secrecy.NONE,
+        state__in=CLERK_OUTGOING_STATES,
     )
 
 
@@ -130,12 +139,7 @@ def user_can_view(user: User, document: Document) -> bool:
 
 def grant_view_to_user(document: Document, user: User) -> bool:
     """Grant ``user`` the right to see ``document``; False when they already had it."""
-    if DocumentUserObjectPermission.objects.filter(
-        content_object=document, user=user, permission__codename="view_document"
-    ).exists():
-        return False
-    assign_perm(VIEW_DOCUMENT, user, document)
-    return True
+    return bool(grant_view(document, users=[user]))
 
 
 def grant_view_to_department(document: Document, department: Department) -> list[str]:
@@ -143,18 +147,83 @@ def grant_view_to_department(document: Document, department: Department) -> list
 
     Returns the names of who received a new grant, for the history.
     """
-    if document.secrecy != Secrecy.NONE:
-        return [
-            str(head) for head in department_heads(department) if grant_view_to_user(document, head)
-        ]
-    if DocumentGroupObjectPermission.objects.filter(
-        content_object=document,
-        group_id=department.group_id,
-        permission__codename="view_document",
-    ).exists():
-        return []
-    assign_perm(VIEW_DOCUMENT, department.group, document)
-    return [str(department)]
+    return grant_view(document, departments=[department])
+
+
+def grant_view(
+    document: Document,
+    *,
+    users: Iterable[User] = (),
+    departments: Iterable[Department] = (),
+) -> list[str]:
+    """Grant people and departments the right to see ``document``, in a fixed number of
+    queries whatever their number (a direction may name a hundred); a confidential
+    document goes to the heads of each department, personally.
+
+    The rows are guardian's own (its direct foreign-key permission models), written in
+    bulk rather than one ``assign_perm`` of six queries each. Returns the names of those
+    who received a new grant, for the history.
+    """
+    people = {user.pk: user for user in users}
+    groups: dict[int, Department] = {}
+    for department in departments:
+        if document.secrecy != Secrecy.NONE:
+            people.update((head.pk, head) for head in department_heads(department))
+        else:
+            groups[department.group_id] = department
+    permission_id = view_permission_id()
+    names: list[str] = []
+    if people:
+        had = set(
+            DocumentUserObjectPermission.objects.filter(
+                content_object=document, permission_id=permission_id, user_id__in=people
+            ).values_list("user_id", flat=True)
+        )
+        new = [user for pk, user in people.items() if pk not in had]
+        # A grant written meanwhile by another transaction is left as it is.
+        DocumentUserObjectPermission.objects.bulk_create(
+            [
+                DocumentUserObjectPermission(
+                    content_object=document, permission_id=permission_id, user=user
+                )
+                for user in new
+            ],
+            ignore_conflicts=True,
+        )
+        names += [str(user) for user in new]
+    if groups:
+        had = set(
+            DocumentGroupObjectPermission.objects.filter(
+                content_object=document, permission_id=permission_id, group_id__in=groups
+            ).values_list("group_id", flat=True)
+        )
+        new_groups = [d for group_id, d in groups.items() if group_id not in had]
+        DocumentGroupObjectPermission.objects.bulk_create(
+            [
+                DocumentGroupObjectPermission(
+                    content_object=document, permission_id=permission_id, group_id=d.group_id
+                )
+                for d in new_groups
+            ],
+            ignore_conflicts=True,
+        )
+        names += [str(d) for d in new_groups]
+    return names
+
+
+@functools.cache
+def view_permission_id() -> int:
+    """The id of ``documents.view_document``; forgotten after every migrate or flush
+    (which recreate permissions with new ids), see ``DocumentsConfig.ready``."""
+    return Permission.objects.get(
+        content_type__app_label="documents",
+        content_type__model="document",
+        codename="view_document",
+    ).pk
+
+
+def forget_permission_ids(**kwargs: Any) -> None:
+    view_permission_id.cache_clear()
 
 
 def department_heads(department: Department) -> QuerySet[User]:

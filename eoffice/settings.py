@@ -123,6 +123,22 @@ else:
         # runs in milliseconds (bench/lists.py search, docs/PERFORMANCE.md).
         options = DATABASES["default"].setdefault("OPTIONS", {})
         options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        # Under ASGI each request borrows a connection from the process's pool (Django's
+        # own, psycopg_pool) instead of opening one: opening cost a third of a direction's
+        # 47 ms through daphne (docs/PERFORMANCE.md). Persistent connections are the
+        # alternative Django advises against under ASGI; the two do not mix.
+        _pool_size = env_int("DATABASE_POOL_SIZE", 10, minimum=0)
+        if _pool_size and DATABASES["default"]["CONN_MAX_AGE"]:
+            raise ImproperlyConfigured(
+                "DATABASE_POOL_SIZE and DATABASE_CONN_MAX_AGE cannot both be set: set "
+                "DATABASE_POOL_SIZE=0 to use persistent connections instead of the pool."
+            )
+        if _pool_size:
+            options["pool"] = {
+                "min_size": min(2, _pool_size),
+                "max_size": _pool_size,
+                "timeout": env_int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+            }
     test_name = f"test_{DATABASES['default']['NAME']}_{os.getpid()}"
 # One test database per test run, so that runs side by side (CI beside a developer's) never
 # share one.
@@ -137,7 +153,12 @@ if REDIS_URL:
             # One Redis connection per process, no idle timeout (TRAPS.md); what it loses
             # while Redis is away is replayed from stored notices.
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL}]},
+            # The prefix of its channel names: eoffice instances sharing one Redis keep
+            # apart by it (and so do the test suite's parallel workers).
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL}],
+                "prefix": env_str("REDIS_PREFIX", "asgi"),
+            },
         }
     }
 else:

@@ -172,10 +172,13 @@ class RegisterRow:
         return self.document is not None and self.document.state == S.WITHDRAWN
 
 
-def filter_outgoing_register(user: User, filters: OutgoingFilter) -> QuerySet[Document]:
+def filter_outgoing_register(
+    user: User, filters: OutgoingFilter, *, counting: bool = False
+) -> QuerySet[Document]:
     """The issued documents of the register ``user`` may see that pass ``filters``: the
-    register's document lines, and what the dashboard counts."""
-    documents = visible_documents(user).filter(
+    register's document lines, and what the dashboard counts (``counting``: see
+    visible_documents)."""
+    documents = visible_documents(user, counting=counting).filter(
         direction=Document.Direction.OUTGOING, state__in=REGISTER_STATES, register__isnull=False
     )
     for term in search_terms(filters.q):

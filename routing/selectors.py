@@ -127,11 +127,13 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
 
 
 def filter_incoming(
-    user: User, filters: RegisterFilter, today: date | None = None
+    user: User, filters: RegisterFilter, today: date | None = None, *, counting: bool = False
 ) -> QuerySet[Document]:
     """The incoming documents ``user`` may see that pass ``filters``: the rows of the
-    incoming list, and what the dashboard counts."""
-    documents = visible_documents(user).filter(direction=Document.Direction.INCOMING)
+    incoming list, and what the dashboard counts (``counting``: see visible_documents)."""
+    documents = visible_documents(user, counting=counting).filter(
+        direction=Document.Direction.INCOMING
+    )
     if filters.q.strip():
         documents = documents.filter(search_filter(filters.q))
     if filters.sender.strip():

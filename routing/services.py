@@ -19,7 +19,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from documents.models import Attachment, Document, DocumentEvent
-from documents.permissions import grant_view_to_department, grant_view_to_user
+from documents.permissions import grant_view
 from documents.services import add_attachment, files_removed_on_failure, record_event
 from documents.uploads import CheckedFile
 from eoffice.models import Department, User
@@ -36,6 +36,8 @@ from routing.rules import RouteView, held_by
 from routing.workflow import ACTION_LABELS, Action, is_legal, next_state
 
 Role = Assignment.Role
+# The roles a handling deadline applies to ("to direct" and "for information" have none).
+DEADLINE_ROLES = (Role.LEAD, Role.COORDINATE)
 Event = DocumentEvent.Action
 
 
@@ -117,12 +119,13 @@ def _move(
     announce_document_change(document, "state")
 
 
-def _grant(document: Document, actor: User, target: Target) -> None:
-    if target.user is not None:
-        names = [str(target.user)] if grant_view_to_user(document, target.user) else []
-    else:
-        assert target.department is not None  # a Target is one user or one department
-        names = grant_view_to_department(document, target.department)
+def _grant(document: Document, actor: User, targets: Sequence[Target]) -> None:
+    """Grant every target the document, with one history line naming the new ones."""
+    names = grant_view(
+        document,
+        users=[t.user for t in targets if t.user is not None],
+        departments=[t.department for t in targets if t.department is not None],
+    )
     if names:
         record_event(document, actor, Event.GRANTED, note=", ".join(names))
 
@@ -138,20 +141,51 @@ def _assign(
     parent: Assignment | None = None,
     note: str = "",
 ) -> Assignment:
-    assignment = Assignment.objects.create(
-        document=document,
+    (assignment,) = _assign_all(
+        document,
+        actor,
+        [(role, target)],
+        deadline=deadline,
         direction=direction,
         parent=parent,
-        role=role,
-        assignee_user=target.user,
-        assignee_department=target.department,
-        deadline=deadline,
-        original_deadline=deadline,
         note=note,
-        assigned_by=actor,
     )
-    _grant(document, actor, target)
     return assignment
+
+
+def _assign_all(
+    document: Document,
+    actor: User,
+    work: Sequence[tuple[str, Target]],
+    *,
+    deadline: date | None = None,
+    direction: Direction | None = None,
+    parent: Assignment | None = None,
+    note: str = "",
+) -> list[Assignment]:
+    """Give each ``(role, target)`` its assignment and access, in a fixed number of
+    queries: a direction naming a hundred people costs what one naming one does.
+
+    The deadline applies to the roles that carry one (lead and coordinating)."""
+    assignments = Assignment.objects.bulk_create(
+        [
+            Assignment(
+                document=document,
+                direction=direction,
+                parent=parent,
+                role=role,
+                assignee_user=target.user,
+                assignee_department=target.department,
+                deadline=deadline if role in DEADLINE_ROLES else None,
+                original_deadline=deadline if role in DEADLINE_ROLES else None,
+                note=note,
+                assigned_by=actor,
+            )
+            for role, target in work
+        ]
+    )
+    _grant(document, actor, [target for _role, target in work])
+    return assignments
 
 
 def _close_open(document: Document, *roles: str) -> None:
@@ -220,22 +254,17 @@ def direct_document(
         Assignment.objects.filter(
             document=document, role=Role.DIRECT, state__in=Assignment.OPEN_STATES
         ).update(state=Assignment.State.DONE, completed_at=timezone.now(), completed_by=leader)
-        assigned = [
-            _assign(document, leader, Role.LEAD, lead, deadline=deadline, direction=direction)
-        ]
-        for target in coordinators:
-            assigned.append(
-                _assign(
-                    document,
-                    leader,
-                    Role.COORDINATE,
-                    target,
-                    deadline=deadline,
-                    direction=direction,
-                )
-            )
-        for target in informed:
-            assigned.append(_assign(document, leader, Role.INFORM, target, direction=direction))
+        assigned = _assign_all(
+            document,
+            leader,
+            [
+                (Role.LEAD, lead),
+                *[(Role.COORDINATE, target) for target in coordinators],
+                *[(Role.INFORM, target) for target in informed],
+            ],
+            deadline=deadline,
+            direction=direction,
+        )
         document.deadline = deadline
         _move(
             document,

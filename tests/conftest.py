@@ -16,6 +16,17 @@ requires_postgres = pytest.mark.skipif(
 )
 
 
+def pytest_configure(config):
+    """Parallel workers (pytest-xdist) share one Redis: each keeps its channel names apart,
+    in this process and in the servers its tests start (they read REDIS_PREFIX)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and REDIS:
+        from django.conf import settings
+
+        os.environ["REDIS_PREFIX"] = f"test-{worker}"
+        settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ["REDIS_PREFIX"]
+
+
 def pytest_collection_modifyitems(config, items):
     # In CI nothing that needs PostgreSQL or Redis may be skipped.
     if os.environ.get("CI") and not (POSTGRES and REDIS):

@@ -101,13 +101,41 @@ def test_urls_switch_to_postgresql_and_redis(tmp_path):
         "-c",
         "from django.conf import settings; "
         "print(settings.DATABASES['default']['ENGINE'], "
-        "settings.CHANNEL_LAYERS['default']['BACKEND'])",
+        "settings.CHANNEL_LAYERS['default']['BACKEND'], "
+        "settings.DATABASES['default']['OPTIONS']['pool'])",
         DATABASE_URL="postgres://u@127.0.0.1:5432/x",
         REDIS_URL="redis://127.0.0.1:6379/0",
         EOFFICE_VAR_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     assert "postgresql channels_redis.pubsub.RedisPubSubChannelLayer" in result.stdout
+    # Each process borrows connections from a pool (Django's own, psycopg_pool).
+    assert "'max_size': 10" in result.stdout
+
+
+def _settings(**env: str) -> subprocess.CompletedProcess[str]:
+    """Import the settings alone with ``env``: quicker than a manage.py command."""
+    return subprocess.run(
+        [sys.executable, "-c", "import eoffice.settings as s; print(s.DATABASES['default'])"],
+        cwd=ROOT,
+        env={**os.environ, "SECRET_KEY": "", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_pool_is_sized_or_turned_off_for_persistent_connections(tmp_path):
+    url = "postgres://u@127.0.0.1:5432/x"
+    common = {"DATABASE_URL": url, "EOFFICE_VAR_DIR": str(tmp_path), "SECRET_KEY": "k" * 50}
+    sized = _settings(**common, DATABASE_POOL_SIZE="4")
+    assert "'max_size': 4" in sized.stdout, sized.stderr
+    persistent = _settings(**common, DATABASE_POOL_SIZE="0", DATABASE_CONN_MAX_AGE="60")
+    assert "'pool'" not in persistent.stdout and "'CONN_MAX_AGE': 60" in persistent.stdout
+    both = _settings(**common, DATABASE_CONN_MAX_AGE="60")
+    assert both.returncode != 0
+    assert "DATABASE_POOL_SIZE=0" in both.stderr
 
 
 def test_empty_secret_key_is_refused(tmp_path):
