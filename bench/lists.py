@@ -56,7 +56,8 @@ def log(message: str) -> None:
 
 
 def server_env(url: str) -> dict[str, str]:
-    """Production-like settings: DEBUG off, no HTTPS redirect, CONN_MAX_AGE as deployed (0)."""
+    """Production-like settings: DEBUG off, no HTTPS redirect, the connection pool and
+    ``CONN_MAX_AGE`` (0) as deployed."""
     return {
         **os.environ,
         "DATABASE_URL": url,
@@ -902,8 +903,10 @@ def measure_prototypes(
             rows["register_page1_fixed"] = {**_time_sql(fixed, params), "shape": "grant-driven"}
 
         # 3. The deep page: OFFSET against a keyset ("older than the last row seen").
-        deep = paths[profile["profile"]].get("register_deep")
-        if deep:
+        # (Only when the deep page is reached by number: the register now pages by keyset,
+        # "after=<cursor>", which is the fixed shape itself.)
+        deep = paths[profile["profile"]].get("register_deep") or ""
+        if deep.rsplit("=", 1)[-1].isdigit():
             number = int(deep.rsplit("=", 1)[1])
             qs = list_incoming(user)
             rows["register_deep_now"] = _time_sql(

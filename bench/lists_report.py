@@ -287,8 +287,9 @@ def http_lines(payload: dict[str, Any]) -> list[str]:
         )
         + ". Floor, `/healthz` (one `SELECT 1`, no session or template): "
         f"{_fmt(floor['healthz_1_client']['p50_ms'])} ms p50 with 1 client, "
-        f"{floor['healthz_8_clients']['throughput_rps']:.0f}/s with 8. Every request also "
-        "opens a PostgreSQL connection (`DATABASE_CONN_MAX_AGE=0` as deployed).",
+        f"{floor['healthz_8_clients']['throughput_rps']:.0f}/s with 8. Each process "
+        "reuses the PostgreSQL connections of its pool (`DATABASE_POOL_SIZE`, 10 by "
+        "default, as deployed).",
     ]
     return lines
 

@@ -1292,6 +1292,7 @@ def main(argv: list[str] | None = None) -> int:
             "redis": f"private redis-server on {redis_url}, pinned to core {SERVER_CORE}",
             "database": f"{DB_NAME} on 127.0.0.1 (PostgreSQL, shared server)",
             "conn_max_age": os.environ.get("DATABASE_CONN_MAX_AGE", "0"),
+            "database_pool_size": os.environ.get("DATABASE_POOL_SIZE", "10"),
         },
         "problems": [],
     }
