@@ -129,6 +129,17 @@ def run_one(fmt: str, fraction: float, traced: bool) -> dict:
         with out.open("wb") as target:
             rows = write_xlsx(clerk, export, target)
         size = out.stat().st_size
+    elif fmt == "job":
+        # The background export of a large XLSX (documents.export_jobs), run in this
+        # process: the job row, its progress updates, the stored file.
+        from django.test.utils import override_settings
+
+        from documents.export_jobs import start_export
+
+        with override_settings(EOFFICE_EXPORT_RUNNER="inline"):
+            job = start_export(clerk, export)
+        assert job.state == job.State.DONE, job.error
+        rows, size = job.rows_done, job.file.size
     else:
         rows = 0
         for chunk in (iter_csv if fmt == "csv" else iter_pdf)(clerk, export):
@@ -136,7 +147,7 @@ def run_one(fmt: str, fraction: float, traced: bool) -> dict:
         rows = round(364 * fraction)  # not counted here
     elapsed = time.perf_counter() - began
     result = {"format": fmt, "fraction": fraction, "seconds": round(elapsed, 2), "bytes": size}
-    if fmt == "xlsx":
+    if fmt in ("xlsx", "job"):
         result["rows"] = rows
     if traced:
         result["tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
@@ -151,6 +162,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--var", default=str(ROOT / "var" / "bench-exports"))
     parser.add_argument("--tracemalloc", action="store_true")
+    parser.add_argument(
+        "--formats",
+        default="csv,xlsx,pdf,job",
+        help="job = an XLSX written as a background job (progress, stored file)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("FORMAT", "FRACTION", "TRACED"))
     args = parser.parse_args()
     var = Path(args.var)
@@ -164,7 +180,7 @@ def main() -> None:
     build(args.rows)
     print(f"database ready in {time.perf_counter() - began:.0f} s", file=sys.stderr)
     results = []
-    for fmt in ("csv", "xlsx", "pdf"):
+    for fmt in args.formats.split(","):
         for fraction in (0.1, 1.0):
             merged: dict = {}
             for traced in ("0", "1") if args.tracemalloc else ("0",):
@@ -202,7 +218,9 @@ def main() -> None:
             f"| {r['rss_before_mb']} MB | {r['peak_rss_mb']} MB | {traced} "
             f"| {r['bytes'] / 2**20:.1f} MB |"
         )
-    out = BENCH_DIR / "results" / f"{date.today():%Y-%m-%d}-exports.json"  # noqa: DTZ011
+    # A run of some formats only does not overwrite the day's full run.
+    part = "" if args.formats == "csv,xlsx,pdf,job" else "-" + args.formats.replace(",", "-")
+    out = BENCH_DIR / "results" / f"{date.today():%Y-%m-%d}-exports{part}.json"  # noqa: DTZ011
     out.write_text(json.dumps({"rows": args.rows, "results": results}, indent=2) + "\n")
 
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -25,6 +26,16 @@ def pytest_configure(config):
 
         os.environ["REDIS_PREFIX"] = f"test-{worker}"
         settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = os.environ["REDIS_PREFIX"]
+
+
+def pytest_unconfigure(config):
+    """Django deletes the SQLite test database but not its WAL files: remove them too."""
+    from django.conf import settings
+
+    name = str(settings.DATABASES["default"].get("TEST", {}).get("NAME") or "")
+    if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3") and name:
+        for suffix in ("-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
 
 
 def pytest_collection_modifyitems(config, items):
