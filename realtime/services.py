@@ -111,7 +111,10 @@ def notify_each(
     if not rows:
         return []
     counts = Counter(user_id for user_id, _kind, _data in rows)
-    with transaction.atomic():
+    # Counters and notices commit together; inside the action's transaction no savepoint
+    # of its own (two round trips for nothing: a failure undoes the action). A caller that
+    # must survive a failed notice wraps the call in its own ``atomic``.
+    with transaction.atomic(savepoint=False):
         next_seq = _take_seqs(dict(counts))
         pending = []
         for user_id, kind, data in rows:

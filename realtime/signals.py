@@ -35,4 +35,6 @@ def close_sockets_of_deactivated_user(sender, instance: User, **kwargs) -> None:
 def notify_export_owner(sender, job: ExportJob, **kwargs) -> None:
     """A background register export is done or failed: tell its owner (ids only)."""
     kind: NoticeKind = "export_ready" if job.state == ExportJob.State.DONE else "export_failed"
-    notify([job.user], kind, export_job_id=job.pk)
+    # A savepoint of its own: a notice that cannot be stored must not undo the job's state.
+    with transaction.atomic():
+        notify([job.user], kind, export_job_id=job.pk)

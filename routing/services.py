@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -101,7 +100,9 @@ def _move(
     source = document.state
     target = next_state(action, source)
     document.state = target
-    document.version = F("version") + 1
+    # The row is locked since ``_begin`` read it (select_for_update): its version cannot
+    # have moved, so the next one is known without reading it back.
+    document.version += 1
     document.save(
         update_fields=[
             "state",
@@ -114,7 +115,6 @@ def _move(
             "cancel_reason",
         ]
     )
-    document.refresh_from_db(fields=["version"])
     record_event(document, user, event, from_state=source, to_state=target, note=note, **data)
     announce_document_change(document, "state")
 
