@@ -152,8 +152,7 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
     import documents.numbering as numbering
     from documents.models import Document, DocumentType, Register
     from documents.numbering import get_or_create_register, insert_numbered
-    from documents.services import IncomingData, build_search_text, register_incoming
-    from documents.text import fold, nfc, number_symbol_key
+    from documents.services import IncomingData, build_incoming, register_incoming
     from eoffice.models import User
 
     real_allocate = numbering.allocate_number
@@ -230,22 +229,7 @@ def product_worker(engine: str, index: int, conf: dict[str, Any]):
             register = get_or_create_register(
                 Register.Kind.INCOMING, timezone.localdate(now).year, confidential=False
             )
-            document = Document(
-                direction=Document.Direction.INCOMING,
-                register=register,
-                received_at=data.received_at,
-                registered_at=now,
-                registered_by=clerk,
-                sender_name=nfc(data.sender_name).strip(),
-                sender_key=fold(data.sender_name),
-                number_symbol=nfc(data.number_symbol).strip(),
-                number_symbol_key=number_symbol_key(data.number_symbol),
-                issued_on=data.issued_on,
-                doc_type=data.doc_type,
-                summary=nfc(data.summary).strip(),
-                state=Document.State.REGISTERED,
-            )
-            document.search_text = build_search_text(document)
+            document = build_incoming(clerk, data, register, now)
             insert_numbered(document)
         return document
 

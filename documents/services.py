@@ -89,6 +89,34 @@ def find_possible_duplicates(
     )
 
 
+def build_incoming(clerk: User, data: IncomingData, register: Register, now: datetime) -> Document:
+    """The incoming document as registered, whole but not saved and not numbered yet."""
+    document = Document(
+        direction=Document.Direction.INCOMING,
+        register=register,
+        received_at=data.received_at,
+        registered_at=now,
+        registered_by=clerk,
+        sender_name=nfc(data.sender_name).strip(),
+        sender_key=fold(data.sender_name),
+        number_symbol=nfc(data.number_symbol).strip(),
+        number_symbol_key=number_symbol_key(data.number_symbol),
+        issued_on=data.issued_on,
+        doc_type=data.doc_type,
+        summary=nfc(data.summary).strip(),
+        signer_name=nfc(data.signer_name).strip(),
+        urgency=data.urgency,
+        secrecy=data.secrecy,
+        page_count=data.page_count,
+        deadline=data.deadline,
+        receipt_method=data.receipt_method,
+        notes=nfc(data.notes).strip(),
+        state=Document.State.REGISTERED,
+    )
+    document.search_text = build_search_text(document)
+    return document
+
+
 def register_incoming(
     clerk: User, data: IncomingData, files: list[CheckedFile], *, confirm_duplicate: bool = False
 ) -> Document:
@@ -112,29 +140,7 @@ def register_incoming(
         )
         # Built whole before the number is taken: from the number to the COMMIT the
         # register's counter is locked (documents.numbering.insert_numbered).
-        document = Document(
-            direction=Document.Direction.INCOMING,
-            register=register,
-            received_at=data.received_at,
-            registered_at=now,
-            registered_by=clerk,
-            sender_name=nfc(data.sender_name).strip(),
-            sender_key=fold(data.sender_name),
-            number_symbol=nfc(data.number_symbol).strip(),
-            number_symbol_key=number_symbol_key(data.number_symbol),
-            issued_on=data.issued_on,
-            doc_type=data.doc_type,
-            summary=nfc(data.summary).strip(),
-            signer_name=nfc(data.signer_name).strip(),
-            urgency=data.urgency,
-            secrecy=data.secrecy,
-            page_count=data.page_count,
-            deadline=data.deadline,
-            receipt_method=data.receipt_method,
-            notes=nfc(data.notes).strip(),
-            state=Document.State.REGISTERED,
-        )
-        document.search_text = build_search_text(document)
+        document = build_incoming(clerk, data, register, now)
         insert_numbered(document)
         record_event(
             document,
