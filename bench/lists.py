@@ -136,17 +136,9 @@ def machine_info(url: str) -> dict[str, Any]:
     import psycopg
     from django.db import connection
 
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gb = 0.0
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 2**20, 1)
+    from bench.machine import cpu_model, memory_gb
+
+    cpu, mem_gb = cpu_model(), memory_gb()
     with connection.cursor() as cursor:
         cursor.execute("SELECT version()")
         pg_version = cursor.fetchone()[0]

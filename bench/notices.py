@@ -1107,17 +1107,9 @@ class Bench:
 def machine_info() -> dict[str, Any]:
     from importlib import metadata
 
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_kb = 0
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_kb = int(line.split()[1])
+    from bench.machine import cpu_model, memory_gb
+
+    cpu = cpu_model()
     versions = {}
     for package in ("django", "channels", "channels-redis", "daphne", "redis", "websockets"):
         with contextlib.suppress(metadata.PackageNotFoundError):
@@ -1131,7 +1123,7 @@ def machine_info() -> dict[str, Any]:
     return {
         "cpu_model": cpu,
         "cores": os.cpu_count(),
-        "ram_gb": round(mem_kb / 1024 / 1024, 1),
+        "ram_gb": memory_gb(),
         "kernel": platform.release(),
         "os": platform.platform(),
         "python": platform.python_version(),

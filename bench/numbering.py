@@ -624,17 +624,9 @@ def machine_info(url: str | None) -> dict[str, Any]:
     import django
     import psycopg
 
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gb = 0.0
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 2**20, 1)
+    from bench.machine import cpu_model, memory_gb
+
+    cpu, mem_gb = cpu_model(), memory_gb()
     info: dict[str, Any] = {
         "cpu": cpu,
         "cores": os.cpu_count(),
