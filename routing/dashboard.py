@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy
 
 from documents.models import Document, DocumentType
 from eoffice.models import Department, User
-from routing.handling import HANDLING_PARTS, Handling, handling_q
+from routing.handling import HANDLING_PARTS, Handling, handling_q, lead_assignments
 from routing.models import Assignment
 from routing.outgoing_selectors import (
     OutgoingFilter,
@@ -307,10 +307,12 @@ def _percentile_days(done: QuerySet[Document], n: int, rank: float = 0.9) -> flo
     return value.total_seconds() / 86400
 
 
-def _leads_of(documents: QuerySet[Document]) -> QuerySet[Assignment]:
-    return Assignment.objects.filter(
-        role=Assignment.Role.LEAD, document__in=documents.order_by().values("pk")
-    ).exclude(state=Assignment.State.CLOSED)
+def _leads_of(
+    documents: QuerySet[Document], *, directed_only: bool = False
+) -> QuerySet[Assignment]:
+    return lead_assignments(directed_only=directed_only).filter(
+        document__in=documents.order_by().values("pk")
+    )
 
 
 def _group_counts(today: date) -> dict[str, Any]:
@@ -332,8 +334,7 @@ def _group_counts(today: date) -> dict[str, Any]:
 def _departments(user: User, period: Period, today: date) -> list[GroupRow]:
     """Per department, the documents it leads (named by the leader's direction)."""
     rows = (
-        _leads_of(_received(user, period, None))
-        .filter(parent__isnull=True)
+        _leads_of(_received(user, period, None), directed_only=True)
         .annotate(unit=Coalesce("assignee_department_id", "assignee_user__department_id"))
         .filter(unit__isnull=False)
         .values("unit")

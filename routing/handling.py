@@ -75,17 +75,20 @@ def handling_q(bucket: str, today: date, prefix: str = "") -> Q:
     raise ValueError(bucket)
 
 
-def _leads() -> models.QuerySet[Assignment]:
-    """The lead assignments given by a leader's direction (not those passed on below)."""
-    return Assignment.objects.filter(role=Assignment.Role.LEAD, parent__isnull=True).exclude(
+def lead_assignments(*, directed_only: bool = False) -> models.QuerySet[Assignment]:
+    """The lead assignments that count in reports (not those closed); ``directed_only``:
+    those given by a leader's direction, not those passed on below them. The list filters
+    below and the dashboard's tables group by the same rows."""
+    leads = Assignment.objects.filter(role=Assignment.Role.LEAD).exclude(
         state=Assignment.State.CLOSED
     )
+    return leads.filter(parent__isnull=True) if directed_only else leads
 
 
 def led_by_department(department: Department | int) -> Exists:
     """Documents whose lead is ``department``, or one of its members named directly."""
     return Exists(
-        _leads().filter(
+        lead_assignments(directed_only=True).filter(
             Q(assignee_department=department) | Q(assignee_user__department=department),
             document=OuterRef("pk"),
         )
@@ -94,8 +97,4 @@ def led_by_department(department: Department | int) -> Exists:
 
 def led_by_person(user: User | int) -> Exists:
     """Documents ``user`` leads: named by the leader or passed the lead by their head."""
-    return Exists(
-        Assignment.objects.filter(
-            role=Assignment.Role.LEAD, assignee_user=user, document=OuterRef("pk")
-        ).exclude(state=Assignment.State.CLOSED)
-    )
+    return Exists(lead_assignments().filter(assignee_user=user, document=OuterRef("pk")))
