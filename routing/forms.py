@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from documents.forms import DATE_WIDGET, CheckedFilesField
 from documents.models import Document, DocumentType, Secrecy, Urgency
 from eoffice.models import Department, User
-from eoffice.widgets import FastSelect, FastSelectMultiple
+from eoffice.widgets import FastSelect, FastSelectMultiple, NameChoiceField
 from routing.calendar import add_working_days
 from routing.handling import Handling
 from routing.services import Target
@@ -273,11 +273,8 @@ class RegisterFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("to"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
     )
-    doc_type = forms.ModelChoiceField(
-        label=_("Document type"),
-        required=False,
-        queryset=DocumentType.objects.all(),
-        widget=FastSelect,
+    doc_type = NameChoiceField(
+        label=_("Document type"), required=False, queryset=DocumentType.objects.all()
     )
     urgency = forms.TypedChoiceField(
         label=_("Urgency"), required=False, coerce=int, empty_value=None, widget=FastSelect
@@ -287,11 +284,8 @@ class RegisterFilterForm(forms.Form):
     )
     sender = forms.CharField(label=_("Issuing body"), required=False, max_length=200)
     state = forms.ChoiceField(label=_("State"), required=False, widget=FastSelect)
-    department = forms.ModelChoiceField(
-        label=_("Department"),
-        required=False,
-        queryset=Department.objects.filter(is_active=True),
-        widget=FastSelect,
+    department = NameChoiceField(
+        label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
     )
     handling = forms.ChoiceField(
         label=_("Handling state"),
@@ -299,11 +293,10 @@ class RegisterFilterForm(forms.Form):
         choices=[("", _("All")), *Handling.choices],
         widget=FastSelect,
     )
-    lead_department = forms.ModelChoiceField(
+    lead_department = NameChoiceField(
         label=_("Lead department"),
         required=False,
         queryset=Department.objects.filter(is_active=True),
-        widget=FastSelect,
     )
     # Set by the dashboard's links (one person of ten thousand: no select box for it).
     lead_user = forms.ModelChoiceField(

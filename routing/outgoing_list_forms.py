@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from documents.forms import DATE_WIDGET
 from documents.models import Document, DocumentType, Register
 from eoffice.models import Department, User
+from eoffice.widgets import NameChoiceField
 from routing.approval_models import Delegation
 from routing.forms import DATE_INPUTS, UserTitleChoiceField
 from routing.outgoing_selectors import Signature
@@ -45,7 +46,7 @@ class OutgoingFilterForm(forms.Form):
     register = forms.ModelChoiceField(
         label=_("Register"), required=False, queryset=Register.objects.none()
     )
-    doc_type = forms.ModelChoiceField(
+    doc_type = NameChoiceField(
         label=_("Document type"), required=False, queryset=DocumentType.objects.all()
     )
     date_from = forms.DateField(
@@ -54,7 +55,7 @@ class OutgoingFilterForm(forms.Form):
     date_to = forms.DateField(
         label=_("to"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
     )
-    department = forms.ModelChoiceField(
+    department = NameChoiceField(
         label=_("Drafting department"),
         required=False,
         queryset=Department.objects.filter(is_active=True),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET
 from documents.forms import DATE_WIDGET
 from eoffice.http import AuthenticatedHttpRequest
 from eoffice.models import Department
-from eoffice.widgets import FastSelect
+from eoffice.widgets import FastSelect, NameChoiceField
 from routing.dashboard import (
     GROUP_SORTS,
     MAX_PERIOD_DAYS,
@@ -52,11 +52,8 @@ class DashboardForm(forms.Form):
     date_to = forms.DateField(
         label=_("To"), required=False, widget=DATE_WIDGET, input_formats=DATE_INPUTS
     )
-    department = forms.ModelChoiceField(
-        label=_("Department"),
-        required=False,
-        queryset=Department.objects.filter(is_active=True),
-        widget=FastSelect,
+    department = NameChoiceField(
+        label=_("Department"), required=False, queryset=Department.objects.filter(is_active=True)
     )
     sort = forms.ChoiceField(required=False, choices=SORT_CHOICES, widget=forms.HiddenInput)
 

@@ -161,3 +161,46 @@ def test_date_filter_follows_the_agency_calendar(people):
     assert found(date_from=date(2026, 3, 2)) >= {early.pk}
     assert late.pk not in found(date_from=date(2026, 3, 2))
     assert early.pk not in found(date_to=date(2026, 3, 1))
+
+
+def test_a_list_read_from_grants_is_counted_with_its_page(people, client_for, settings):
+    """A specialist's register is a set of granted ids: the page's ids come with the count
+    (``COUNT(*) OVER ()``), one query instead of two, and the figures stay exact."""
+    settings.EOFFICE_PAGE_SIZE = 2
+    settings.EOFFICE_COUNT_CAP = 100
+    mine = [directed(people, lead=Target(user=people.specialist)) for _ in range(5)]
+    register(people.clerk, files=0)  # not granted to the specialist
+    client = client_for(people.specialist)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("incoming-list"))
+    statements = [q["sql"] for q in captured]
+    counts = [s for s in statements if s.startswith("SELECT COUNT(*)")]
+    assert not any("documents_document" in s for s in counts)
+    assert sum("OVER ()" in s for s in statements) == 1
+    assert "5 văn bản" in response.text
+    expected = [d.number_symbol for d in sorted(mine, key=lambda d: (d.received_at, d.pk))]
+    assert _numbers(response) == expected[::-1][:2]
+
+    # Past the cap: the count stops there, the next page continues from the last row.
+    paginator = KeysetPaginator(list_incoming(people.specialist), 2, cap=3)
+    first = paginator.page_for({})
+    assert paginator.count == 4 and paginator.is_capped and len(first) == 2
+    # A typed page past the end: nothing read ahead, counted the usual way.
+    paginator = KeysetPaginator(list_incoming(people.specialist), 2)
+    last = paginator.page_for({"page": "9"})
+    assert paginator.count == 5 and last.number == 3 and len(last) == 1
+
+
+def test_the_register_rows_escape_what_they_show(people, client_for):
+    register(
+        people.clerk,
+        files=0,
+        summary='<script>alert("x")</script> & ngân sách',
+        sender_name="Sở <Tài chính>",
+    )
+    response = client_for(people.clerk).get(reverse("incoming-list"))
+    assert "<script>alert" not in response.text
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; ngân sách" in response.text
+    assert '<td data-label="Cơ quan ban hành">Sở &lt;Tài chính&gt;</td>' in response.text
+    assert '<td data-label="Trạng thái"><span class="state state-registered">' in response.text
