@@ -244,8 +244,8 @@ class KeysetPaginator(CappedPaginator):
         documents), the database reads and sorts the whole set to find any page, and the
         capped count read the same set again: ``COUNT(*) OVER ()`` beside the page's ids
         gives the count for free (10 ms of 50 for a median user's register, 30 of 70 for a
-        search, at a million documents). Past the last row nothing comes back, and the
-        count is then made the usual way.
+        search, at a million documents). An empty first page counts 0; past the last row
+        of a longer list nothing comes back, and the count is then made the usual way.
         """
         bottom = (number - 1) * self.per_page
         wanted = self.per_page + self.orphans + 1
@@ -255,6 +255,8 @@ class KeysetPaginator(CappedPaginator):
             ]
         )
         if not rows:
+            if bottom == 0:
+                self.__dict__["count"] = 0  # an empty list (a search that found nothing)
             return
         self.__dict__["count"] = min(rows[0][1], self.cap + 1)
         self._read_ahead = (bottom, [pk for pk, _total in rows], len(rows) < wanted)

@@ -71,6 +71,8 @@ def _take_seqs(counts: dict[int, int]) -> dict[int, int]:
 
 # One notice of a batch: who receives it, its kind and its payload.
 NoticeSpec = tuple[Iterable[User], NoticeKind, Mapping[str, Any]]
+# One notice to one recipient: their id, the kind and the payload of its spec.
+NoticeRow = tuple[int, NoticeKind, Mapping[str, Any]]
 
 
 def notify(
@@ -102,7 +104,7 @@ def notify_each(
     commit, never to the actor or to an inactive user; each recipient's numbers follow
     the order of ``specs`` without gaps.
     """
-    rows: list[tuple[int, NoticeKind, Mapping[str, Any]]] = []
+    rows: list[NoticeRow] = []
     for recipients, kind, data in specs:
         users = {u.pk for u in recipients if u is not None and u.is_active}
         if actor is not None:
@@ -116,29 +118,14 @@ def notify_each(
     # must survive a failed notice wraps the call in its own ``atomic``.
     with transaction.atomic(savepoint=False):
         next_seq = _take_seqs(dict(counts))
-        pending = []
-        for user_id, kind, data in rows:
-            pending.append(
-                Notice(
-                    recipient_id=user_id,
-                    seq=next_seq[user_id],
-                    kind=kind,
-                    document=document,
-                    actor=actor,
-                    data=dict(data),
-                )
-            )
+        seqs = []
+        for user_id, _kind, _data in rows:
+            seqs.append(next_seq[user_id])
             next_seq[user_id] += 1
-        notices = Notice.objects.bulk_create(pending)
-    if any(n.pk is None for n in notices):  # backends without RETURNING on bulk insert
-        by_key = {
-            (n.recipient_id, n.seq): n.pk
-            for n in Notice.objects.filter(
-                recipient_id__in=list(counts), seq__in={n.seq for n in notices}
-            ).only("pk", "recipient_id", "seq")
-        }
-        for notice in notices:
-            notice.pk = by_key[(notice.recipient_id, notice.seq)]
+        if connection.vendor == "postgresql":
+            notices = _insert_notices_pg(rows, seqs, document, actor)
+        else:
+            notices = _insert_notices(rows, seqs, document, actor)
     document_id = document.pk if document else None
     events = [
         (
@@ -148,6 +135,103 @@ def notify_each(
         for n, (_user_id, kind, _data) in zip(notices, rows, strict=True)
     ]
     transaction.on_commit(lambda: send_to_groups(events), robust=True)
+    return notices
+
+
+# One statement per notice of a batch (its kind and payload), all its recipients at once:
+# two integer arrays instead of a row of parameters per recipient.
+_NOTICE_INSERT_PG = """
+    INSERT INTO {table} (recipient_id, seq, kind, document_id, actor_id, data, created_at)
+    SELECT r, s, %s, %s::bigint, %s::bigint, %s, %s
+    FROM unnest(%s::bigint[], %s::integer[]) AS t(r, s)
+    RETURNING id, recipient_id, seq
+"""
+
+
+def _insert_notices_pg(
+    rows: Sequence[NoticeRow], seqs: list[int], document: Document | None, actor: User | None
+) -> list[Notice]:
+    """The batch's notices with one INSERT per distinct notice, on PostgreSQL.
+
+    ``bulk_create`` of 1,000 notices cost ~150 ms, most of it Python: compiling a row of
+    seven parameters per notice and quoting them (bench, issue 5: an announcement to 1,000
+    people); here the recipients and their numbers travel as two arrays.
+    """
+    now = timezone.now()
+    data_field = Notice._meta.get_field("data")
+    table = connection.ops.quote_name(Notice._meta.db_table)
+    groups: dict[int, list[int]] = {}  # spec (its position in ``rows``) -> row indexes
+    first_of: dict[tuple[NoticeKind, int], int] = {}
+    for index, (_user_id, kind, data) in enumerate(rows):
+        spec = first_of.setdefault((kind, id(data)), index)
+        groups.setdefault(spec, []).append(index)
+    pks: dict[tuple[int, int], int] = {}
+    with connection.cursor() as cursor:
+        for spec, indexes in groups.items():
+            _user_id, kind, data = rows[spec]
+            cursor.execute(
+                _NOTICE_INSERT_PG.format(table=table),
+                [
+                    kind,
+                    document.pk if document else None,
+                    actor.pk if actor else None,
+                    data_field.get_db_prep_save(dict(data), connection),
+                    now,
+                    [rows[i][0] for i in indexes],
+                    [seqs[i] for i in indexes],
+                ],
+            )
+            pks.update(((user_id, seq), pk) for pk, user_id, seq in cursor.fetchall())
+    # Built as the ORM builds rows it reads (positional values, no descriptor per field):
+    # half the time of ``Notice(**fields)`` for a thousand notices.
+    columns = [f.attname for f in Notice._meta.concrete_fields]
+    values: dict[str, Any] = {
+        "recipient_id": None,
+        "seq": None,
+        "kind": None,
+        "document_id": document.pk if document else None,
+        "actor_id": actor.pk if actor else None,
+        "data": None,
+        "created_at": now,
+        "read_at": None,
+        "emailed_at": None,
+    }
+    notices = []
+    for (user_id, kind, data), seq in zip(rows, seqs, strict=True):
+        values.update(
+            id=pks[(user_id, seq)], recipient_id=user_id, seq=seq, kind=kind, data=dict(data)
+        )
+        notices.append(Notice.from_db(connection.alias, columns, [values[c] for c in columns]))
+    return notices
+
+
+def _insert_notices(
+    rows: Sequence[NoticeRow], seqs: list[int], document: Document | None, actor: User | None
+) -> list[Notice]:
+    """The batch's notices with ``bulk_create`` (SQLite and any other database)."""
+    notices = Notice.objects.bulk_create(
+        [
+            Notice(
+                recipient_id=user_id,
+                seq=seq,
+                kind=kind,
+                document=document,
+                actor=actor,
+                data=dict(data),
+            )
+            for (user_id, kind, data), seq in zip(rows, seqs, strict=True)
+        ]
+    )
+    if any(n.pk is None for n in notices):  # backends without RETURNING on bulk insert
+        by_key = {
+            (n.recipient_id, n.seq): n.pk
+            for n in Notice.objects.filter(
+                recipient_id__in={n.recipient_id for n in notices},
+                seq__in={n.seq for n in notices},
+            ).only("pk", "recipient_id", "seq")
+        }
+        for notice in notices:
+            notice.pk = by_key[(notice.recipient_id, notice.seq)]
     return notices
 
 

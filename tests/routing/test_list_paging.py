@@ -191,6 +191,12 @@ def test_a_list_read_from_grants_is_counted_with_its_page(people, client_for, se
     last = paginator.page_for({"page": "9"})
     assert paginator.count == 5 and last.number == 3 and len(last) == 1
 
+    # A search that finds nothing: its one query says so, no count after it.
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("incoming-list"), {"q": "khôngcóđâu"})
+    assert "Không có văn bản nào phù hợp" in response.text
+    assert not any("documents_document" in q["sql"] and "COUNT(*)" in q["sql"] for q in captured)
+
 
 def test_the_register_rows_escape_what_they_show(people, client_for):
     register(
