@@ -56,6 +56,36 @@ def test_a_batch_numbers_each_person_without_gaps(people):
     assert NoticeCounter.objects.get(user=people.head).last_seq == 3
 
 
+def test_a_batch_returns_the_notices_as_stored(people):
+    """The notices handed back (and pushed) are the rows written: ids, numbers, kinds,
+    payloads, document and actor, whichever way the batch was inserted."""
+    document = submitted(people)
+    with transaction.atomic():
+        returned = notify_each(
+            [
+                ([people.head, people.specialist], "document_assigned", {"role": "lead"}),
+                ([people.head], "document_assigned", {"role": "inform"}),
+                ([people.specialist], "comment", {"text": "Ý kiến"}),
+            ],
+            document=document,
+            actor=people.leader,
+        )
+    fields = ("pk", "recipient_id", "seq", "kind", "data", "document_id", "actor_id", "created_at")
+    written = Notice.objects.filter(document=document).exclude(recipient=people.leader)
+    stored = {n.pk: n for n in written}  # (the leader had the submission's notice)
+    assert len(returned) == len(stored) == 4
+    for notice in returned:
+        assert not notice._state.adding
+        row = stored[notice.pk]
+        assert [getattr(notice, f) for f in fields] == [getattr(row, f) for f in fields]
+    assert [(n.recipient_id, n.kind, n.data) for n in returned] == [
+        (people.head.pk, "document_assigned", {"role": "lead"}),
+        (people.specialist.pk, "document_assigned", {"role": "lead"}),
+        (people.head.pk, "document_assigned", {"role": "inform"}),
+        (people.specialist.pk, "comment", {"text": "Ý kiến"}),
+    ]
+
+
 def test_storing_costs_the_same_for_3_or_30_people(people):
     few, many = _crowd(people, 3, "few"), _crowd(people, 30, "many")
     counts = []
