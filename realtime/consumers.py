@@ -28,7 +28,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from documents.permissions import visible_documents
-from realtime.push import document_group, notice_shard_group, session_group, user_group
+from realtime.push import document_group, session_group, user_group
 from realtime.selectors import list_notices_after
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class NoticeConsumer(AsyncWebsocketConsumer):
             return
         self.user_id = user.pk
         # Group names come from the session's user, never from what the client sends.
-        self.my_groups = [user_group(user.pk), notice_shard_group(user.pk)]
+        self.my_groups = [user_group(user.pk)]
         session = self.scope.get("session")
         if session is not None and session.session_key:
             self.my_groups.append(session_group(session.session_key))
@@ -142,31 +142,17 @@ class NoticeConsumer(AsyncWebsocketConsumer):
     # --- group messages ---------------------------------------------------------------------
 
     async def notice(self, event: dict[str, Any]) -> None:
-        await self._deliver(event["id"], event["seq"], event["kind"], event["document_id"])
-
-    async def notice_batch(self, event: dict[str, Any]) -> None:
-        # One message for the users of this socket's shard: only this user's notices.
-        for notice_id, seq, kind, document_id in event["notices"].get(str(self.user_id), ()):
-            await self._deliver(notice_id, seq, kind, document_id)
-
-    async def _deliver(self, notice_id: int, seq: int, kind: str, document_id: int | None) -> None:
         # Before "hello" the replay will include it; after, skip what the replay already sent.
-        if self.last_sent_seq is None or seq <= self.last_sent_seq:
+        if self.last_sent_seq is None or event["seq"] <= self.last_sent_seq:
             return
-        if seq > self.last_sent_seq + 1:
+        if event["seq"] > self.last_sent_seq + 1:
             # A push was lost on the way (the layer delivers at most once): read the gap.
             await self._replay(self.last_sent_seq, announce=False)
             return
-        self.last_sent_seq = seq
+        self.last_sent_seq = event["seq"]
         await self.send(
             text_data=json.dumps(
-                {
-                    "type": "notice",
-                    "id": notice_id,
-                    "seq": seq,
-                    "kind": kind,
-                    "document_id": document_id,
-                }
+                {k: event[k] for k in ("type", "id", "seq", "kind", "document_id")}
             )
         )
 

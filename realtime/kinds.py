@@ -79,14 +79,6 @@ class NoticeEvent(TypedDict):
     document_id: int | None
 
 
-class NoticeBatchEvent(TypedDict):
-    """Notices of one batch for the users of one shard group: user id (as text) → their
-    notices as ``[id, seq, kind, document_id]``; each socket takes its user's own."""
-
-    type: Literal["notice.batch"]
-    notices: dict[str, list[list[int | str | None]]]
-
-
 class ChatMessageEvent(TypedDict):
     """A new message in a conversation: ids only; the page fetches the text it may see."""
 

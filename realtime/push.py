@@ -29,16 +29,6 @@ def document_group(document_id: int) -> str:
     return f"document.{document_id}"
 
 
-# Every socket also joins one of these groups, chosen by its user's id: a notice batch to
-# many people goes out as one message per shard (each naming its recipients' notices), not
-# one per person (see ``notice_messages``).
-NOTICE_SHARDS = 64
-
-
-def notice_shard_group(user_id: int) -> str:
-    return f"notices.shard.{user_id % NOTICE_SHARDS}"
-
-
 def session_group(session_key: str) -> str:
     # Group names allow a limited alphabet and length; the key itself never leaves the server.
     return "session." + hashlib.sha256(session_key.encode()).hexdigest()[:40]

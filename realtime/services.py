@@ -12,17 +12,9 @@ from django.utils import timezone
 
 from documents.models import Document
 from eoffice.models import User
-from realtime.kinds import NoticeBatchEvent, NoticeEvent, NoticeKind
+from realtime.kinds import NoticeEvent, NoticeKind
 from realtime.models import Notice, NoticeCounter
-from realtime.push import (
-    NOTICE_SHARDS,
-    ChannelMessage,
-    document_group,
-    notice_shard_group,
-    send_to_groups,
-    session_group,
-    user_group,
-)
+from realtime.push import document_group, send_to_groups, session_group, user_group
 
 # Counters are taken with one statement for all recipients: an upsert that adds each
 # recipient's count to their counter (creating it at 0 first) and returns the new values.
@@ -134,44 +126,16 @@ def notify_each(
             notices = _insert_notices_pg(rows, seqs, document, actor)
         else:
             notices = _insert_notices(rows, seqs, document, actor)
-    events = notice_messages(notices, document.pk if document else None)
+    document_id = document.pk if document else None
+    events = [
+        (
+            user_group(n.recipient_id),
+            NoticeEvent(type="notice", id=n.pk, seq=n.seq, kind=kind, document_id=document_id),
+        )
+        for n, (_user_id, kind, _data) in zip(notices, rows, strict=True)
+    ]
     transaction.on_commit(lambda: send_to_groups(events), robust=True)
     return notices
-
-
-# From this many recipients on, a batch is pushed per shard group, not per person.
-SHARDED_PUSH_FROM = 2 * NOTICE_SHARDS
-
-
-def notice_messages(
-    notices: Sequence[Notice], document_id: int | None
-) -> list[tuple[str, ChannelMessage]]:
-    """What to send for a batch of stored notices: one message per recipient's group, or,
-    for a batch to many people, one per shard group naming the notices of its users.
-
-    An announcement to 1,000 people was 1,000 Redis messages, each parsed and dispatched
-    by every daphne process (bench, issue 5: 1.5-1.7 times a bare Channels broadcast to the
-    same sockets); sharded, it is at most ``NOTICE_SHARDS`` messages, and each socket picks
-    its user's notices out of its shard's (``NoticeConsumer.notice_batch``).
-    """
-    if len({n.recipient_id for n in notices}) < SHARDED_PUSH_FROM:
-        return [
-            (
-                user_group(n.recipient_id),
-                NoticeEvent(
-                    type="notice", id=n.pk, seq=n.seq, kind=n.kind, document_id=document_id
-                ),
-            )
-            for n in notices
-        ]
-    shards: dict[str, dict[str, list[list[int | str | None]]]] = {}
-    for n in notices:
-        users = shards.setdefault(notice_shard_group(n.recipient_id), {})
-        users.setdefault(str(n.recipient_id), []).append([n.pk, n.seq, n.kind, document_id])
-    return [
-        (group, NoticeBatchEvent(type="notice.batch", notices=users))
-        for group, users in shards.items()
-    ]
 
 
 # One statement per notice of a batch (its kind and payload), all its recipients at once:
