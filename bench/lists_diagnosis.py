@@ -10,69 +10,75 @@ and in the history of this file.
 LISTS_DIAGNOSIS = """
 ### What was fixed, and what the numbers mean now
 
-The machine was loaded during this run (load average 6-7 on 2 cores: other sessions' test
-suites), so every figure is inflated; the ratios before → after are the figures to read.
-The query count of every page is constant (it does not grow with the data; the to-do page
-has one query fewer when the list is empty). Lists cost one query more than before (a
-page's ids, then its rows), and the to-do page also shows the outgoing documents block
-another session is adding (one more).
+Written from the `make bench` run of 2026-11-22, 10:41 UTC. The machine ran slower in this
+run than in the run of 08:21 the same day (kept in `bench/results/2026-11-22-lists-0821.json`):
+the `/healthz` floor through daphne took 17.3 ms p50 instead of 8.5, and the to-do pages,
+whose code did not change in between, 36-56 % longer in-process. Compare pages with each
+other inside one run, and read a change between runs against those two floors. The query
+count of every page is constant (it does not grow with the data; the to-do page has one
+query fewer when the list is empty, and a list read from a user's grants one query fewer
+than one walked in order).
 
-What changed in the application (the diagnosis of the run before listed them):
+What changed in the application over the rounds of this issue:
 
 1. **Visibility has three shapes, by role** (`documents/permissions.py`). Most people
    (a few thousand documents): the ids from the grant tables' indexes as one `UNION ALL`
    (no join to documents, group ids read by a subquery), fetched by primary key, a
-   confidential one kept only through a personal grant; the new index
+   confidential one kept only through a personal grant; the index
    `document_visibility_idx (id) INCLUDE (direction, secrecy, received_at)` makes those
    probes index-only. Clerks: the role rule (every non-confidential incoming document)
    comes first, so grants are looked at only for the rows it does not open. Clerks and
    leaders: each grant EXISTS is a row-by-row index probe (a redundant `>=` keeps
-   PostgreSQL from hashing all 300,000 grants of the chairman before the first row). No
-   density probe any more.
+   PostgreSQL from hashing all 300,000 grants of the chairman before the first row).
+   Grants name the view permission by its id (not a join on its codename, which hid from
+   the planner which of 168 permissions it was: it guessed a median user's 4,800 grants
+   at 94 rows and, for a rare word, rescanned them once per matching document).
 2. **Keyset pagination** (`eoffice/pagination.py`, `KeysetPaginator`). "Next" and
    "Previous" carry the sort key of the last (first) row shown; the page after is read
-   from that key on, at any depth, in the same number of queries as page 1 (deep register
-   page of the clerk: 2.9 s → 171 ms p95; "deepest reachable page" is now page 400 or the
-   last page, reached by its "Next" link). A page's rows are chosen by a narrow query of
-   ids, then read whole by primary key (two short queries; one query with
-   `pk IN (subquery)` made PostgreSQL walk the whole register to join 25 ids). A typed
+   from that key on, at any depth, in the same number of queries as page 1. A page's rows
+   are chosen by a narrow query of ids, then read whole by primary key. A typed
    `?page=N` still works, by offset.
-3. **Counts stop at 1,000** (`COUNT_CAP`, was 10,000; 200 for a search): past it the page
-   says "more than 1.000 documents" and "Next" still reaches every page. Lists that walk
-   the whole register (clerks, leaders) are counted in the list's order, by index; others
-   without ORDER BY.
-4. **The date filter is a range of moments** (`received_at >=` the local midnight of
-   `date_from`, `<` the one after `date_to`, Asia/Ho_Chi_Minh), which the index serves.
-5. **Filter selects render in Python** (`eoffice/widgets.py`): Django renders each
-   `<option>` through a template include; the register's 200 departments cost about
-   20-25 ms of every register page (profiled).
-6. **No JIT** in eoffice's PostgreSQL sessions (`eoffice/settings.py`): a LIMIT-ed walk is
-   costed as if it read the whole table, which crossed the JIT thresholds, and compiling
-   then took seconds (seen on searches: 5 s for a 30 ms query).
+3. **Counts stop at 1,000** (`COUNT_CAP`; 200 for a search). Lists that walk the whole
+   register (clerks, leaders) are counted in the list's order, by index. **A list read
+   from a user's grants is counted with its page** (`COUNT(*) OVER ()` beside the page's
+   ids): the database reads and sorts the whole set to find any page, and the separate
+   count read it again (10 of ~50 ms of SQL on the median user's register page, 30 of
+   ~70 on a search); an empty first page counts 0 without a second query.
+4. **The date filter is a range of moments** (Asia/Ho_Chi_Minh midnights), which the
+   index serves.
+5. **Rows and selects are written in Python.** The register's rows
+   (`routing_tags.register_row`: f-strings and `html.escape`; through the template engine,
+   or `format_html`, a row cost ~0.5 ms), the filter selects (`eoffice/widgets.py`: the
+   HTML of Django's `Select` written straight from the choices), and the long selects'
+   options read as `(pk, name)` pairs (`NameChoiceField`: no model instance and no
+   server-side cursor per option list; the 400 department instances of the page's two
+   selects spent ~18 ms, under the profiler, in `pre_init`/`post_init` signals alone).
+   The median user's register page, measured with the same script before and after these
+   changes (same data, within half an hour): 131 → 67 ms p50 in-process.
+6. **No JIT** in eoffice's PostgreSQL sessions (a LIMIT-ed walk crossed the JIT
+   thresholds, and compiling then took seconds).
 
-**Targets.** Heavy user (the clerk, 972,827 documents): all four measured lists are within
-150 ms p95 (54-132 ms; the deep register page, not a target, 171 ms). Leader: the to-do
-list holds (129 ms), the register does not (213-224 ms p95, 141-174 ms p50): his count
-probes his personal grants row by row until 1,001 matches (~30 % of the documents are
-his), 39-92 ms of SQL. Median user (4,918 documents): the to-do list is 52 ms p50 (70 ms
-p95), the register 122-174 ms p50: **the 50 ms target does not hold**. What is left is
-not one slow statement: the register page spends 23-84 ms in SQL (its slowest statement
-15-36 ms: the ids of 4,918 grants probed in the documents index, then sorted by arrival)
-and the rest in Python: the light user's empty to-do page costs 40 ms p50 here, almost
-all of it session, user, menus, notices bell and template, and the register page adds
-the filter form and 25 rows with their badges. Reaching 50 ms needs the template
-work cut (the rows' includes, the filter form's choices cached per process) and, for
-users of a few thousand documents, a stored order of their grants (a `received_at`
-copied into the grant rows and indexed with them), so that a page does not sort all of
-a user's documents.
+**Targets in this run.** Heavy user (the clerk, 972,584 documents) and leader (the
+chairman, 299,028): every list within 150 ms p95 (78-132 ms). Median user (4,863
+documents): the register is 76-89 ms p50, 95-97 ms p95 (was 106-138 / 116-157 in the
+08:21 run, on a faster machine), and the to-do list 44.9 / 50.9 ms (29.8 / 32.7 then: the
+same code, 56 % slower here). **The 50 ms target does not hold for the median user's
+register, and missed the to-do list by 0.9 ms in this run.** What is left on the register
+page is about half SQL and half Python. The SQL (~30 ms): the ids of ~4,800 grants are
+probed one by one in `document_visibility_idx` (~5 µs each: 25 ms under EXPLAIN ANALYZE),
+then sorted by arrival to keep 25. A stored order of each user's grants (the arrival time
+copied into the grant rows and indexed with them, kept by a trigger) would let a page
+read its 25 newest grants by index instead (~2 ms); it was not built this round because
+every filter that is not on the grant row (state, type) falls back to the full probe, and
+the count still needs the whole set. The Python (~35 ms at this machine's speed):
+session, user, roles, menus, the notices bell (four small queries), the filter form and
+the rows.
 
-**Through daphne** the floor (`/healthz`, one `SELECT 1`) is 16 ms p50 with one client:
-daphne's per-request cost plus a new PostgreSQL connection per request
-(`DATABASE_CONN_MAX_AGE=0`, as deployed). With 8 clients everything queues on two cores
-shared with PostgreSQL and the load generator (and, during this run, other sessions'
-tests): 1, 2 and 4 processes served the median user's document page at 10.6, 12.5 and
-13.5 per second. Sync views run one at a time per process, so the in-process times above
-are what a page holds its process for.
+**Through daphne** the floor (`/healthz`, one `SELECT 1`) was 17.3 ms p50 with one
+client in this run (8.5 ms in the 08:21 run). With 8 clients everything queues on two
+cores shared with PostgreSQL and the load generator: 1, 2 and 4 processes served the
+median user's document page at 9.3, 18.3 and 17.7 per second. Sync views run one at a
+time per process, so the in-process times above are what a page holds its process for.
 """
 
 SEARCH_DIAGNOSIS = """
@@ -118,21 +124,24 @@ not examined (migration 0014, which dropped the `sender_key` btrees, was applied
 between). Measurements over 100 ms p95: 15 and 19 of 32 in the runs before, 9 and 4 of 32
 in the runs after.
 
-**Target p95 ≤ 100 ms: does not hold in every measurement.** The clerk (the heavy user):
-every kind is within 100 ms p95 in most measurements after the change (5 of 32 over: one
-common word at 108 and 184 ms p95 with 57 and 48 ms p50, rare words at 105-111 ms p95
-with 70-87 ms p50 — single slow requests of 20, on a machine shared with other sessions'
-test suites). The median user (4,839 visible documents) searching a common word is not:
-79-98 ms p50, 86-172 ms p95. The page asks for the 25 newest of his documents that match,
-and his documents are found by id from his grants, so each of the 4,839 rows is read from
-the table to test its vector (an index scan by id per document: 33-65 ms under EXPLAIN
-ANALYZE, then again, up to 201 matches, for the count) before the newest 25 are kept;
-the GIN index does not help (the words are in 12-18 % of all documents). The vector cannot
-be tested without reading the row; what would make it hold is a visibility shape that
-orders a user's document ids by arrival from an index before any row is read (the
-"stored order of grants" proposed under "Lists at scale"), so that the walk stops after a
-few hundred rows as it does for the clerk. The median user's sender filter "Sở Tài chính"
-(83-93 ms p50, 88-109 ms p95) has the same shape.
+**Target p95 ≤ 100 ms, in the `make bench` run of 2026-11-22 10:41 UTC: holds for the
+clerk, not for the median user's common words.** The clerk (the heavy user): every kind
+within 100 ms p95 (55-86 ms; 46-72 ms p50). The median user (4,863 visible documents):
+rare words, numbers/symbols and the rare sender within 42-71 ms p95; common words 85-100
+ms p50, 104-115 ms p95, and the common sender "Sở Tài chính" 99-111 ms p95: **over by
+4-15 %**, on a machine running about 1.5-2 times slower than in the 08:21 run (see "Lists
+at scale"), where the same searches took 126-172 ms p95 with the count as a separate
+query. What changed since: the count comes with the page's ids (one pass over his
+documents instead of two), an empty result is not counted again, the grants name the
+permission by id (a rare word's plan went from a rescan of his 4,800 grants per match,
+65 ms of SQL, to 42 ms), and the page's rows and selects are written in Python.
+
+What is left for a common word is one pass over the user's documents: the page asks for
+the 25 newest of his documents that match, and his documents are found by id from his
+grants, so each of the ~4,800 rows is read from the table to test its stored vector
+(~45 ms of SQL) before the newest 25 are kept; the GIN index does not help (the words are
+in 12-18 % of all documents). The stored order of grants proposed under "Lists at scale"
+would let the walk stop after a few hundred rows, as it does for the clerk.
 
 **Upgrade cost.** Migration 0013 rewrites the documents table: 120 s for 1,000,000
 documents on this machine (the column computed for every row, the table's indexes rebuilt,
