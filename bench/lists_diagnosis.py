@@ -64,19 +64,19 @@ What changed in the application over the rounds of this issue:
 
 **Targets in this run.** Heavy user (the clerk, 972,584 documents) and leader (the
 chairman, 299,028): every list within 150 ms p95 (78-132 ms). Median user (4,863
-documents): the register is 76-89 ms p50, 95-97 ms p95 (was 106-138 / 116-157 in the
-08:21 run, on a faster machine), and the to-do list 44.9 / 50.9 ms (29.8 / 32.7 then,
-the same code, another median user on the slower machine). **The 50 ms target does not
-hold for the median user's register, and missed the to-do list by 0.9 ms in this run.** What is left on the register
-page is about half SQL and half Python. The SQL (~30 ms): the ids of ~4,800 grants are
-probed one by one in `document_visibility_idx` (~5 µs each: 25 ms under EXPLAIN ANALYZE),
-then sorted by arrival to keep 25. A stored order of each user's grants (the arrival time
-copied into the grant rows and indexed with them, kept by a trigger) would let a page
-read its 25 newest grants by index instead (~2 ms); it was not built this round because
-every filter that is not on the grant row (state, type) falls back to the full probe, and
-the count still needs the whole set. The Python (~35 ms at this machine's speed):
-session, user, roles, menus, the notices bell (four small queries), the filter form and
-the rows.
+documents): the register is 76-89 ms p50, 95-97 ms p95 (was 106-138 / 116-157 in the 08:21
+run, on a faster machine), and the to-do list 44.9 / 50.9 ms (29.8 / 32.7 then, the same
+code, another median user on the slower machine). **The 50 ms target does not hold for the
+median user's register, and missed the to-do list by 0.9 ms in this run.** What is left on
+the register page is about half SQL and half Python. The SQL (~30 ms): the ids of ~4,800
+grants are probed one by one in `document_visibility_idx` (~5 µs each: 25 ms under EXPLAIN
+ANALYZE), then sorted by arrival to keep 25. A stored order of each user's grants (the
+arrival time copied into the grant rows and indexed with them, kept by a trigger) would
+let a page read its 25 newest grants by index instead (~2 ms); it was not built this round
+because every filter that is not on the grant row (state, type) falls back to the full
+probe, and the count still needs the whole set. The Python (~35 ms at this machine's
+speed): session, user, roles, menus, the notices bell, the filter
+form and the rows.
 
 **Through daphne** the floor (`/healthz`, one `SELECT 1`) was 17.3 ms p50 with one
 client in this run (8.5 ms in the 08:21 run). With 8 clients everything queues on two

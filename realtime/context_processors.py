@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from realtime.selectors import count_unread_notices, get_last_seq
+from realtime.selectors import notice_bell
 
 
 def notices(request: HttpRequest) -> dict[str, Any]:
@@ -12,4 +12,5 @@ def notices(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"notice_unread": count_unread_notices(user), "notice_last_seq": get_last_seq(user)}
+    unread, last_seq = notice_bell(user)
+    return {"notice_unread": unread, "notice_last_seq": last_seq}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from eoffice.models import User
 from realtime.models import Notice, NoticeCounter
@@ -10,8 +11,27 @@ def count_unread_notices(user: User) -> int:
     return Notice.objects.filter(recipient=user, read_at__isnull=True).count()
 
 
-def get_last_seq(user: User) -> int:
-    return NoticeCounter.objects.filter(user=user).values_list("last_seq", flat=True).first() or 0
+def notice_bell(user: User) -> tuple[int, int]:
+    """What every page's bell needs, in one query: the unread count, and the user's last
+    notice number (where the live client's replay starts)."""
+    unread = (
+        Notice.objects.filter(recipient=OuterRef("pk"), read_at__isnull=True)
+        .order_by()
+        .values("recipient")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    last_seq = NoticeCounter.objects.filter(user=OuterRef("pk")).values("last_seq")
+    row = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            bell_unread=Coalesce(Subquery(unread), Value(0)),
+            bell_last_seq=Coalesce(Subquery(last_seq), Value(0)),
+        )
+        .values_list("bell_unread", "bell_last_seq")
+        .first()
+    )
+    return row or (0, 0)
 
 
 def list_notices(user: User) -> QuerySet[Notice]:

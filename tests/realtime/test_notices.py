@@ -177,3 +177,22 @@ def test_digest_needs_an_email_address(people, client_for):
     assert response.status_code == 400
     people.leader.refresh_from_db()
     assert not people.leader.email_notices
+
+
+def test_the_bell_reads_its_count_and_last_number_in_one_query(people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from realtime.selectors import notice_bell
+    from realtime.services import mark_read
+
+    assert notice_bell(people.head) == (0, 0)  # no notice yet, no counter row
+    first = notify([people.head], "reminder")[0]
+    notify([people.head], "comment")
+    notify([people.specialist], "comment")
+    with CaptureQueriesContext(connection) as captured:
+        assert notice_bell(people.head) == (2, 2)
+    assert len(captured) == 1
+    mark_read(people.head, [first.pk])
+    assert notice_bell(people.head) == (1, 2)
+    assert notice_bell(people.specialist) == (1, 1)
