@@ -78,8 +78,14 @@ COLUMNS = {
         "result_summary, reply_number_symbol, cancel_reason, search_text, updated_at, "
         "registered_by_id, doc_type_id, register_id, sender_key"
     ),
-    "documents_documentuserobjectpermission": "content_object_id, permission_id, user_id",
-    "documents_documentgroupobjectpermission": "content_object_id, group_id, permission_id",
+    # register_order: what the database's triggers would write (migration 0015), written
+    # here because the load runs with triggers off (session_replication_role = replica).
+    "documents_documentuserobjectpermission": (
+        "content_object_id, permission_id, user_id, register_order"
+    ),
+    "documents_documentgroupobjectpermission": (
+        "content_object_id, group_id, permission_id, register_order"
+    ),
     "routing_direction": "id, text, deadline, created_at, document_id, leader_id",
     "routing_assignment": (
         "id, role, state, deadline, original_deadline, note, assigned_at, completed_at, "
@@ -625,6 +631,7 @@ class YearBuilder:
         self.notices = self.rows["realtime_notice"]
         self.events = self.rows["documents_documentevent"]
         self.user_grants = self.rows["documents_documentuserobjectpermission"]
+        self.received_s = N  # arrival of the document being built
         self.checked = 0
 
     def notice(
@@ -669,7 +676,8 @@ class YearBuilder:
         if user in granted:
             return False
         granted.add(user)
-        self.user_grants.append(f"{doc}\t{self.g.view_perm}\t{user}")
+        # Every generated document is incoming: each grant opens it at its arrival.
+        self.user_grants.append(f"{doc}\t{self.g.view_perm}\t{user}\t{self.received_s}")
         return True
 
     def grant_unit(self, doc: str, unit: Unit, secret: bool, granted: set[int]) -> str:
@@ -679,7 +687,7 @@ class YearBuilder:
                 return self.g.names[unit.head]
             return ""
         self.rows["documents_documentgroupobjectpermission"].append(
-            f"{doc}\t{unit.id}\t{self.g.view_perm}"
+            f"{doc}\t{unit.id}\t{self.g.view_perm}\t{self.received_s}"
         )
         return unit.name
 
@@ -798,6 +806,7 @@ class YearBuilder:
         granted: set[int] = set()
         registered_at = received + timedelta(minutes=1 + int(rand() * 40))
         registered_s = ts(registered_at)
+        self.received_s = ts(received)  # the grants' register_order
         last_s = registered_s
         self.event(
             doc,

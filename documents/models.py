@@ -332,23 +332,43 @@ class Document(models.Model):
         return self.state == self.State.CANCELLED
 
 
+# A grant's place in its holder's incoming register: the document's arrival time when the
+# grant opens an incoming document (a department's grant never opens a confidential one),
+# NULL otherwise. PostgreSQL keeps it (triggers of migration 0015, on the grant's insert
+# and on a change of the document's arrival, direction or secrecy), so that a register
+# read from grants finds its newest rows by index (``documents.permissions.GrantedRegister``);
+# on SQLite it stays empty and the register takes the general path.
+
+
 class DocumentUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+    register_order = models.DateTimeField(null=True, editable=False)
 
     class Meta(UserObjectPermissionBase.Meta):
         indexes = [
-            models.Index(fields=["user", "permission", "content_object"], name="doc_user_perm_idx")
+            models.Index(fields=["user", "permission", "content_object"], name="doc_user_perm_idx"),
+            models.Index(
+                fields=["user", "permission", "register_order", "content_object"],
+                condition=models.Q(register_order__isnull=False),
+                name="doc_user_register_idx",
+            ),
         ]
 
 
 class DocumentGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(Document, on_delete=models.CASCADE)
+    register_order = models.DateTimeField(null=True, editable=False)
 
     class Meta(GroupObjectPermissionBase.Meta):
         indexes = [
             models.Index(
                 fields=["group", "permission", "content_object"], name="doc_group_perm_idx"
-            )
+            ),
+            models.Index(
+                fields=["group", "permission", "register_order", "content_object"],
+                condition=models.Q(register_order__isnull=False),
+                name="doc_group_register_idx",
+            ),
         ]
 
 

@@ -12,10 +12,11 @@ answers 404 alike for "does not exist" and "not yours".
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -129,6 +130,67 @@ def granted_document_ids(user: User) -> QuerySet[Any]:
         .values("content_object_id")
     )
     return personal.union(department)
+
+
+class GrantedRegister:
+    """The incoming register of a user who sees it through grants (not a clerk or a
+    leader), newest arrival first, read from the grants themselves.
+
+    Each grant row carries its document's arrival time when it opens an incoming document
+    (``register_order``, kept by PostgreSQL: migration 0015), indexed with the grant. A
+    page is then the newest grants of the person and of their groups, read by index, with
+    no document touched; the general path probes every granted document (~4,800 for a
+    median user at a million documents: 25 ms) to sort them. Same rows, same order
+    (arrival, then id, descending) as ``visible_documents`` restricted to incoming.
+    PostgreSQL only: ``for_user`` says None elsewhere.
+    """
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    @classmethod
+    def for_user(cls, user: User) -> GrantedRegister | None:
+        if connection.vendor != "postgresql" or not user.is_authenticated:
+            return None
+        if not user.is_active or sees_most_documents(user):
+            return None
+        return cls(user)
+
+    def _sources(self) -> list[QuerySet[Any]]:
+        return [
+            _personal_grants(self.user).filter(register_order__isnull=False),
+            _department_grants(self.user).filter(register_order__isnull=False),
+        ]
+
+    def ids(self, after: Sequence[Any] | None, *, forward: bool, limit: int) -> list[Any]:
+        """Ids of up to ``limit`` documents in register order from the key ``after``
+        (arrival, id) on, excluded (from the start when None); newest first, or oldest
+        first when not ``forward`` (a "Previous" page)."""
+        if forward:
+            order = ("-register_order", "-content_object_id")
+            beyond = "lt"
+        else:
+            order = ("register_order", "content_object_id")
+            beyond = "gt"
+        parts = []
+        for grants in self._sources():
+            if after is not None:
+                arrival, pk = after
+                grants = grants.filter(
+                    Q(**{f"register_order__{beyond}": arrival})
+                    | Q(register_order=arrival, **{f"content_object_id__{beyond}": pk})
+                )
+            parts.append(
+                grants.order_by(*order).values_list("register_order", "content_object_id")[:limit]
+            )
+        # Each source's first ``limit`` rows hold the union's first ``limit`` distinct ones.
+        rows = set(parts[0].union(parts[1], all=True))
+        return [pk for _arrival, pk in sorted(rows, reverse=forward)][:limit]
+
+    def count(self, cap: int) -> int:
+        """How many documents the register holds, counted up to ``cap + 1``."""
+        personal, department = (g.values("content_object_id") for g in self._sources())
+        return personal.union(department)[: cap + 1].count()
 
 
 def get_document_for_user(user: User, pk: int | str) -> Document:

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -168,6 +168,20 @@ def decode_cursor(cursor: str, length: int) -> list[Any] | None:
         return None
 
 
+class OrderedIds(Protocol):
+    """A cheaper reader of a list's ids, in the list's own order (its sort keys'), than the
+    list's query: ``documents.permissions.GrantedRegister`` reads a register from grants."""
+
+    def ids(self, after: Sequence[Any] | None, *, forward: bool, limit: int) -> list[Any]:
+        """Up to ``limit`` ids from the sort key values ``after`` on (excluded; from the
+        start when None), in the list's order or, not ``forward``, the reverse."""
+        ...
+
+    def count(self, cap: int) -> int:
+        """How many rows the list holds, counted up to ``cap + 1``."""
+        ...
+
+
 class KeysetPage(Page):
     """A page that knows the query strings of its "Next" and "Previous" links."""
 
@@ -226,7 +240,14 @@ class KeysetPaginator(CappedPaginator):
     offset.
     """
 
-    def __init__(self, object_list: QuerySet[Any], per_page: int, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        object_list: QuerySet[Any],
+        per_page: int,
+        *,
+        ordered: OrderedIds | None = None,
+        **kwargs: Any,
+    ) -> None:
         keys = sort_keys(object_list)
         if keys is not None:
             # Where NULLs sort is spelt out, the same on every page and every backend
@@ -234,8 +255,17 @@ class KeysetPaginator(CappedPaginator):
             object_list = object_list.order_by(*(key.order_by() for key in keys))
         super().__init__(object_list, per_page, **kwargs)
         self.keys = keys
+        # Pages reached by link (and page 1) take their ids and the count from ``ordered``
+        # when given: it must read the same rows in the order of ``keys``.
+        self.ordered = ordered if keys is not None else None
         # Ids read ahead with the count (``_count_with_ids``): (bottom, ids, complete).
         self._read_ahead: tuple[int, list[Any], bool] | None = None
+
+    @cached_property
+    def count(self) -> int:
+        if self.ordered is not None:
+            return self.ordered.count(self.cap)
+        return CappedPaginator.count.func(self)  # type: ignore[attr-defined]
 
     def _count_with_ids(self, number: int) -> None:
         """Count a list and choose the ids of its page ``number`` in one query.
@@ -277,7 +307,11 @@ class KeysetPaginator(CappedPaginator):
         Two queries rather than ``pk IN (subquery)``: given the subquery, PostgreSQL
         walked the whole register to join it (7 s for a clerk's search).
         """
-        ids = self._page_ids(queryset, bottom, top)
+        return self._read(queryset, self._page_ids(queryset, bottom, top))
+
+    @staticmethod
+    def _read(queryset: QuerySet[Any], ids: list[Any]) -> list[Any]:
+        """The rows of ``ids``, whole and annotated, in the order of ``queryset``."""
         if not ids:
             return []
         page = queryset.all()  # the same annotations, joins and order, without the filters
@@ -305,7 +339,11 @@ class KeysetPaginator(CappedPaginator):
                 values = decode_cursor(cursor, len(self.keys)) if cursor else None
                 if values is not None and number > 1:
                     return self._keyset_page(number, values, forward=direction == "after")
-        if self.keys is not None and not self.count_in_order:
+        if self.ordered is not None and number == 1:
+            wanted = self.per_page + self.orphans + 1
+            ids = self.ordered.ids(None, forward=True, limit=wanted)
+            self._read_ahead = (0, ids, len(ids) < wanted)
+        elif self.keys is not None and not self.count_in_order:
             self._count_with_ids(number)
         if self.keys is not None and self.is_capped and number > self.num_pages:
             # Past the count: a typed or bookmarked page number, read by offset.
@@ -333,7 +371,11 @@ class KeysetPaginator(CappedPaginator):
         following = self.queryset.filter(keyset_filter(keys, values)).order_by(
             *(key.order_by() for key in keys)
         )
-        rows = self.rows(following, 0, self.per_page + 1)
+        if self.ordered is not None:
+            ids = self.ordered.ids(values, forward=forward, limit=self.per_page + 1)
+            rows = self._read(following, ids)
+        else:
+            rows = self.rows(following, 0, self.per_page + 1)
         more = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if forward:

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from documents.models import Document, DocumentType
-from documents.permissions import visible_documents
+from documents.permissions import GrantedRegister, visible_documents
 from documents.search import search_filter
 from documents.text import fold
 from eoffice.models import Department, User
@@ -124,6 +124,15 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
         .select_related("doc_type", "register")
         .order_by(*REGISTER_ORDERINGS.get(filters.sort, REGISTER_ORDERINGS[""]))
     )
+
+
+def granted_register(user: User, filters: RegisterFilter) -> GrantedRegister | None:
+    """The register read from the user's grants (``GrantedRegister``: its newest rows by
+    index), when the list asks for the register itself, unfiltered, in its default order;
+    None otherwise (the list's own query serves)."""
+    if filters != RegisterFilter():
+        return None
+    return GrantedRegister.for_user(user)
 
 
 def filter_incoming(

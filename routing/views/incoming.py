@@ -23,7 +23,7 @@ from routing import forms, services
 from routing.models import Assignment, DeadlineExtension, Direction
 from routing.presenters import assignment_rows
 from routing.rules import RouteView
-from routing.selectors import RegisterFilter, list_incoming
+from routing.selectors import RegisterFilter, granted_register, list_incoming
 from routing.workflow import Action
 
 SEARCH_COUNT_CAP = 200
@@ -42,6 +42,7 @@ def incoming_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         settings.EOFFICE_PAGE_SIZE,
         cap=min(SEARCH_COUNT_CAP, settings.EOFFICE_COUNT_CAP) if searching else None,
         count_in_order=sees_most_documents(request.user),
+        ordered=granted_register(request.user, filters),
     )
     page = paginator.page_for(request.GET)
     query = request.GET.copy()
