@@ -19,6 +19,7 @@ from documents.numbering import (
 from routing.services import cancel_registration
 from tests.builders import make_people, register
 from tests.conftest import requires_postgres
+from tests.query_plans import index_plan
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -206,17 +207,6 @@ def test_insert_numbered_in_a_locked_register_inserts_nothing(people):
     assert Document.objects.count() == 1
 
 
-def _plan(queryset) -> str:
-    """EXPLAIN with sequential scans priced out: which index can serve the statement."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("RESET enable_seqscan")
-    return plan
-
-
 @pytest.mark.postgres
 @requires_postgres
 def test_every_lookup_keeps_an_index_after_the_redundant_ones_were_dropped(people):
@@ -248,4 +238,4 @@ def test_every_lookup_keeps_an_index_after_the_redundant_ones_were_dropped(peopl
     }
     for index, querysets in cases.items():
         for queryset in querysets:
-            assert index in _plan(queryset), (index, str(queryset.query))
+            assert index in index_plan(queryset), (index, str(queryset.query))

@@ -12,6 +12,7 @@ from documents.services import build_search_text
 from routing.selectors import RegisterFilter, list_incoming
 from tests.builders import register
 from tests.conftest import requires_postgres
+from tests.query_plans import index_plan
 
 
 def _found(user, query: str) -> set[str]:
@@ -78,18 +79,6 @@ def test_words_are_whole_words_and_the_last_may_be_unfinished(people):
 # --- PostgreSQL: the stored full-text column (migration 0013) ---------------------------------
 
 
-def _plan(queryset) -> str:
-    """EXPLAIN of a queryset with sequential scans priced out, so that the tiny test table
-    shows which index, if any, can serve the statement."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {sql}", params)
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-        cursor.execute("RESET enable_seqscan")
-    return plan
-
-
 def _vector(document) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -123,7 +112,7 @@ def test_words_are_matched_on_the_stored_column_through_its_index(people):
     sql = str(documents.query)
     assert '"documents_document"."search_vector" @@ to_tsquery' in sql
     assert "to_tsvector" not in sql  # nothing computed per row
-    assert "document_search_vector_idx" in _plan(documents)
+    assert "document_search_vector_idx" in index_plan(documents)
     # Inside a subquery the column is named under the subquery's alias.
     nested = Document.objects.filter(pk__in=Document.objects.filter(search_filter("ngan")))
     assert '"search_vector" @@ to_tsquery' in str(nested.query)
@@ -143,7 +132,7 @@ def test_common_words_walk_the_rows_with_the_same_result(people, monkeypatch):
     monkeypatch.setattr(search, "word_shares", every_word_common)
     documents = Document.objects.filter(search_filter("ngan sach")).order_by()
     assert 'ts_match_vq("documents_document"."search_vector", to_tsquery' in str(documents.query)
-    assert "document_search_vector_idx" not in _plan(documents)  # no index serves it
+    assert "document_search_vector_idx" not in index_plan(documents)  # no index serves it
     assert _found(people.clerk, "ngân sách") == {"1/D", "3/D"}
     assert _found(people.clerk, "ngan sach nam") == {"1/D"}
 
