@@ -113,11 +113,16 @@ def _personal_grants(user: User) -> QuerySet[DocumentUserObjectPermission]:
 
 def _department_grants(user: User) -> QuerySet[DocumentGroupObjectPermission]:
     """Grants to the groups of ``user``: their department's, and any group they are in."""
-    groups = Department.objects.filter(members=user).values("group_id")
-    groups = groups.union(User.groups.through.objects.filter(user=user).values("group_id"))
     return DocumentGroupObjectPermission.objects.filter(
-        group_id__in=groups, permission_id=view_permission_id()
+        group_id__in=_group_ids(user), permission_id=view_permission_id()
     )
+
+
+def _group_ids(user: User) -> QuerySet[Any]:
+    """Ids of the groups of ``user``: their department's, and any group they are in."""
+    department = Department.objects.filter(members=user).values_list("group_id", flat=True)
+    others = User.groups.through.objects.filter(user=user).values_list("group_id", flat=True)
+    return department.order_by().union(others).order_by()
 
 
 def granted_document_ids(user: User) -> QuerySet[Any]:
@@ -142,25 +147,47 @@ class GrantedRegister:
     no document touched; the general path probes every granted document (~4,800 for a
     median user at a million documents: 25 ms) to sort them. Same rows, same order
     (arrival, then id, descending) as ``visible_documents`` restricted to incoming.
+
+    ``matching``: only the documents of this queryset (a search for common words). The
+    grants are then walked newest first and each one's document tested, until the page
+    (or, counting, the cap) is found: a tenth of a median user's documents for "ngân
+    sách", where the general path tests them all before sorting.
     PostgreSQL only: ``for_user`` says None elsewhere.
     """
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, matching: QuerySet[Document] | None = None) -> None:
         self.user = user
+        self.matching = matching
 
     @classmethod
-    def for_user(cls, user: User) -> GrantedRegister | None:
+    def for_user(
+        cls, user: User, matching: QuerySet[Document] | None = None
+    ) -> GrantedRegister | None:
         if connection.vendor != "postgresql" or not user.is_authenticated:
             return None
         if not user.is_active or sees_most_documents(user):
             return None
-        return cls(user)
+        return cls(user, matching)
 
     def _sources(self) -> list[QuerySet[Any]]:
-        return [
-            _personal_grants(self.user).filter(register_order__isnull=False),
-            _department_grants(self.user).filter(register_order__isnull=False),
+        """The grants that open the register: the person's, then each group's (one source
+        per group, by its id: under ``group_id IN (subquery)`` PostgreSQL cannot read the
+        groups' grants in order, and sorts them all, testing every document first)."""
+        sources = [_personal_grants(self.user).filter(register_order__isnull=False)]
+        sources += [
+            DocumentGroupObjectPermission.objects.filter(
+                group_id=group_id, permission_id=view_permission_id(), register_order__isnull=False
+            )
+            for group_id in self._group_ids
         ]
+        if self.matching is not None:
+            matching = self.matching.order_by().values("pk")
+            sources = [grants.filter(content_object_id__in=matching) for grants in sources]
+        return sources
+
+    @functools.cached_property
+    def _group_ids(self) -> list[int]:
+        return sorted(_group_ids(self.user))
 
     def ids(self, after: Sequence[Any] | None, *, forward: bool, limit: int) -> list[Any]:
         """Ids of up to ``limit`` documents in register order from the key ``after``
@@ -184,13 +211,17 @@ class GrantedRegister:
                 grants.order_by(*order).values_list("register_order", "content_object_id")[:limit]
             )
         # Each source's first ``limit`` rows hold the union's first ``limit`` distinct ones.
-        rows = set(parts[0].union(parts[1], all=True))
+        rows = set(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else set(parts[0])
         return [pk for _arrival, pk in sorted(rows, reverse=forward)][:limit]
 
     def count(self, cap: int) -> int:
         """How many documents the register holds, counted up to ``cap + 1``."""
-        personal, department = (g.values("content_object_id") for g in self._sources())
-        return personal.union(department)[: cap + 1].count()
+        if self.matching is not None:
+            # The first ``cap + 1`` matches, walked in order: a common word stops early.
+            return len(self.ids(None, forward=True, limit=cap + 1))
+        first, *others = (g.values("content_object_id") for g in self._sources())
+        granted = first.union(*others) if others else first.distinct()
+        return granted[: cap + 1].count()
 
 
 def get_document_for_user(user: User, pk: int | str) -> Document:

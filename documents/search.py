@@ -114,14 +114,42 @@ def search_filter(query: str) -> Q:
     others = [t for t in terms if not _WORD.match(t)]
     condition = _substrings(others)
     if words:
-        # Letters only (checked above), so the query string needs no quoting.
-        last = f"{words[-1]}:*" if terms[-1] == words[-1] and len(words[-1]) >= 4 else words[-1]
-        tsquery = " & ".join([*words[:-1], last])
-        shares = word_shares(words)
-        common = len(shares) == len(words) and min(shares.values()) >= COMMON_WORD_SHARE
-        lookup = "search_text__words_scan" if common else "search_text__words"
-        condition &= Q(**{lookup: tsquery})
+        common = _common(words)
+        condition &= Q(
+            **{_words_lookup(common): _tsquery(words, last_is_word=terms[-1] == words[-1])}
+        )
     return condition
+
+
+def common_words_filter(query: str) -> Q | None:
+    """``search_filter(query)`` when the entry is made only of common words (PostgreSQL),
+    None otherwise. For such words, walking the newest documents and testing each meets a
+    page of matches sooner than reading the words' posting lists (see WordsScan);
+    numbers/symbols, rare words and other terms are found by their indexes."""
+    if connection.vendor != "postgresql" or looks_like_number_symbol(query):
+        return None
+    terms = search_terms(query)
+    if not terms or not all(_WORD.match(t) for t in terms) or not _common(terms):
+        return None
+    return Q(**{_words_lookup(True): _tsquery(terms, last_is_word=True)})
+
+
+def _tsquery(words: list[str], *, last_is_word: bool) -> str:
+    """Every word, the last one as a prefix when it may be unfinished (the entry ends with
+    it and it has 4 letters or more). Letters only, so nothing needs quoting."""
+    last = words[-1]
+    if last_is_word and len(last) >= 4:
+        last = f"{last}:*"
+    return " & ".join([*words[:-1], last])
+
+
+def _words_lookup(common: bool) -> str:
+    return "search_text__words_scan" if common else "search_text__words"
+
+
+def _common(words: list[str]) -> bool:
+    shares = word_shares(words)
+    return len(shares) == len(words) and min(shares.values()) >= COMMON_WORD_SHARE
 
 
 def _substrings(terms: list[str]) -> Q:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from documents.models import Document, DocumentType
 from documents.permissions import GrantedRegister, visible_documents
-from documents.search import search_filter
+from documents.search import common_words_filter, search_filter
 from documents.text import fold
 from eoffice.models import Department, User
 from routing.handling import handling_q, led_by_department, led_by_person
@@ -128,11 +128,16 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
 
 def granted_register(user: User, filters: RegisterFilter) -> GrantedRegister | None:
     """The register read from the user's grants (``GrantedRegister``: its newest rows by
-    index), when the list asks for the register itself, unfiltered, in its default order;
+    index), when the list asks, in its default order, for the register itself or for a
+    search of common words only (walked in the grants' order until a page is found);
     None otherwise (the list's own query serves)."""
-    if filters != RegisterFilter():
-        return None
-    return GrantedRegister.for_user(user)
+    if filters == RegisterFilter():
+        return GrantedRegister.for_user(user)
+    if replace(filters, q="") == RegisterFilter():
+        condition = common_words_filter(filters.q)
+        if condition is not None:
+            return GrantedRegister.for_user(user, Document.objects.filter(condition))
+    return None
 
 
 def filter_incoming(

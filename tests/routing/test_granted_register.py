@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from documents import search
 from documents.models import (
     Document,
     DocumentGroupObjectPermission,
@@ -133,3 +134,45 @@ def test_the_register_pages_from_grants_by_its_links(people, client_for, setting
         response = client.get(url + "?" + html.unescape(link.group(1)))
         back.append([int(pk) for pk in ROW.findall(response.text)])
     assert back == pages[-2:0:-1]  # page 2 links to page 1 by its number
+
+
+def test_a_search_for_common_words_walks_the_grants(people, client_for, settings, monkeypatch):
+    """Common words (by the column's statistics: here every word is made common) are
+    searched by walking the grants newest first: the same rows, order and count as the
+    list's own query; rare words take the general path."""
+    settings.EOFFICE_PAGE_SIZE = 2
+    now = timezone.now().replace(microsecond=0)
+    summaries = ["Dự toán ngân sách", "Báo cáo ngân hàng", "Quyết toán ngân sách", "Ngân sách xã"]
+    found = [
+        directed(people, files=0, summary=text, received_at=now - timedelta(days=days))
+        for days, text in enumerate(summaries)
+    ]
+    directed(  # matching, but confidential: the department's grant does not open it
+        people, files=0, summary="Ngân sách mật", secrecy=Secrecy.CONFIDENTIAL, received_at=now
+    )
+    monkeypatch.setattr(search, "word_shares", lambda words: dict.fromkeys(words, 0.5))
+    filters = RegisterFilter(q="ngan sach")
+    reader = granted_register(people.specialist, filters)
+    assert reader is not None and reader.matching is not None
+    expected = list(list_incoming(people.specialist, filters).values_list("pk", flat=True))
+    assert expected == [found[0].pk, found[2].pk, found[3].pk]
+    assert reader.ids(None, forward=True, limit=10) == expected
+    assert reader.ids(None, forward=False, limit=10) == expected[::-1]
+    assert reader.count(10) == 3 and reader.count(1) == 2
+    assert granted_register(people.specialist, RegisterFilter(q="ngan sach", state="x")) is None
+    assert granted_register(people.specialist, RegisterFilter(q="45/QĐ")) is None
+    monkeypatch.setattr(search, "word_shares", lambda words: {})  # rare: the index serves
+    assert granted_register(people.specialist, filters) is None
+
+    monkeypatch.setattr(search, "word_shares", lambda words: dict.fromkeys(words, 0.5))
+    client = client_for(people.specialist)
+    url = reverse("incoming-list") + "?q=ng%C3%A2n+s%C3%A1ch"
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert not any("OVER ()" in q["sql"] for q in captured)  # not the general path
+    assert "3 văn bản" in response.text
+    pages = [[int(pk) for pk in ROW.findall(response.text)]]
+    while link := NEXT.search(response.text):
+        response = client.get(reverse("incoming-list") + "?" + html.unescape(link.group(1)))
+        pages.append([int(pk) for pk in ROW.findall(response.text)])
+    assert pages == [expected[:2], expected[2:]]
