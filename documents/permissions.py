@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import Permission
@@ -148,26 +149,36 @@ class GrantedRegister:
     median user at a million documents: 25 ms) to sort them. Same rows, same order
     (arrival, then id, descending) as ``visible_documents`` restricted to incoming.
 
-    ``matching``: only the documents of this queryset (a search for common words). The
-    grants are then walked newest first and each one's document tested, until the page
-    (or, counting, the cap) is found: a tenth of a median user's documents for "ngân
-    sách", where the general path tests them all before sorting.
+    Filters: ``arrived_from`` / ``arrived_before`` bound the walk on the grants' own index
+    (the arrival is what they keep); ``matching`` keeps only the documents of a queryset
+    (the other filters, a search for common words), tested one by one as the grants are
+    walked newest first, until the page, or the count's cap, is found: a tenth of a median
+    user's documents for "ngân sách", where the general path tests them all, then sorts.
     PostgreSQL only: ``for_user`` says None elsewhere.
     """
 
-    def __init__(self, user: User, matching: QuerySet[Document] | None = None) -> None:
+    def __init__(
+        self,
+        user: User,
+        matching: QuerySet[Document] | None = None,
+        *,
+        arrived_from: datetime | None = None,
+        arrived_before: datetime | None = None,
+    ) -> None:
         self.user = user
         self.matching = matching
+        self.arrived_from = arrived_from
+        self.arrived_before = arrived_before
 
     @classmethod
     def for_user(
-        cls, user: User, matching: QuerySet[Document] | None = None
+        cls, user: User, matching: QuerySet[Document] | None = None, **arrival: datetime | None
     ) -> GrantedRegister | None:
         if connection.vendor != "postgresql" or not user.is_authenticated:
             return None
         if not user.is_active or sees_most_documents(user):
             return None
-        return cls(user, matching)
+        return cls(user, matching, **arrival)
 
     def _sources(self) -> list[QuerySet[Any]]:
         """The grants that open the register: the person's, then each group's (one source
@@ -180,6 +191,10 @@ class GrantedRegister:
             )
             for group_id in self._group_ids
         ]
+        if self.arrived_from is not None:
+            sources = [grants.filter(register_order__gte=self.arrived_from) for grants in sources]
+        if self.arrived_before is not None:
+            sources = [grants.filter(register_order__lt=self.arrived_before) for grants in sources]
         if self.matching is not None:
             matching = self.matching.order_by().values("pk")
             sources = [grants.filter(content_object_id__in=matching) for grants in sources]
@@ -213,6 +228,14 @@ class GrantedRegister:
         # Each source's first ``limit`` rows hold the union's first ``limit`` distinct ones.
         rows = set(parts[0].union(*parts[1:], all=True)) if len(parts) > 1 else set(parts[0])
         return [pk for _arrival, pk in sorted(rows, reverse=forward)][:limit]
+
+    def first_page(self, limit: int, cap: int) -> tuple[list[Any], int]:
+        """The ids of the first ``limit`` documents, and the count up to ``cap + 1``."""
+        if self.matching is None:
+            return self.ids(None, forward=True, limit=limit), self.count(cap)
+        # One walk: the documents are tested once, for the page and the count together.
+        ids = self.ids(None, forward=True, limit=max(limit, cap + 1))
+        return ids[:limit], len(ids)
 
     def count(self, cap: int) -> int:
         """How many documents the register holds, counted up to ``cap + 1``."""

@@ -30,4 +30,3 @@ application = ProtocolTypeRouter(
 # the objects the collector stops walking (eoffice.gc_tuning).
 get_resolver().url_patterns  # noqa: B018
 tune_for_long_lived_connections()
-

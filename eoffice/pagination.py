@@ -181,6 +181,11 @@ class OrderedIds(Protocol):
         """How many rows the list holds, counted up to ``cap + 1``."""
         ...
 
+    def first_page(self, limit: int, cap: int) -> tuple[list[Any], int]:
+        """``ids(None, forward=True, limit=limit)`` and ``count(cap)``, read together where
+        that is cheaper."""
+        ...
+
 
 class KeysetPage(Page):
     """A page that knows the query strings of its "Next" and "Previous" links."""
@@ -341,7 +346,8 @@ class KeysetPaginator(CappedPaginator):
                     return self._keyset_page(number, values, forward=direction == "after")
         if self.ordered is not None and number == 1:
             wanted = self.per_page + self.orphans + 1
-            ids = self.ordered.ids(None, forward=True, limit=wanted)
+            ids, count = self.ordered.first_page(wanted, self.cap)
+            self.__dict__["count"] = count
             self._read_ahead = (0, ids, len(ids) < wanted)
         elif self.keys is not None and not self.count_in_order:
             self._count_with_ids(number)

@@ -126,18 +126,38 @@ def list_incoming(user: User, filters: RegisterFilter | None = None) -> QuerySet
     )
 
 
-def granted_register(user: User, filters: RegisterFilter) -> GrantedRegister | None:
-    """The register read from the user's grants (``GrantedRegister``: its newest rows by
-    index), when the list asks, in its default order, for the register itself or for a
-    search of common words only (walked in the grants' order until a page is found);
-    None otherwise (the list's own query serves)."""
-    if filters == RegisterFilter():
-        return GrantedRegister.for_user(user)
-    if replace(filters, q="") == RegisterFilter():
+def granted_register(
+    user: User, filters: RegisterFilter, today: date | None = None
+) -> GrantedRegister | None:
+    """The register read from the user's grants, newest first (``GrantedRegister``), when
+    the list is in its default order and every filter can be tested on each granted
+    document as the grants are walked: the arrival dates bound the walk by the grants' own
+    index, the others are tested per document. A search must be of common words only, and
+    there is no sender filter: rare words and senders are found faster by their indexes
+    (the list's own query). None otherwise, and for users it does not serve."""
+    if filters.sort or filters.sender.strip():
+        return None
+    matching: QuerySet[Document] | None = None
+    if filters.q.strip():
         condition = common_words_filter(filters.q)
-        if condition is not None:
-            return GrantedRegister.for_user(user, Document.objects.filter(condition))
-    return None
+        if condition is None:
+            return None
+        matching = Document.objects.filter(condition)
+    others = replace(filters, q="", date_from=None, date_to=None)
+    if others != RegisterFilter():
+        base = matching if matching is not None else Document.objects.all()
+        matching = _passing(base, others, today)
+    start, end = _arrival_range(filters)
+    return GrantedRegister.for_user(user, matching, arrived_from=start, arrived_before=end)
+
+
+def _arrival_range(filters: RegisterFilter) -> tuple[datetime | None, datetime | None]:
+    """The arrival dates as a range of moments [start, end): they are the agency's calendar
+    days, and a range lets the indexes on arrival serve it (``received_at__date`` would
+    convert every row)."""
+    start = _local_midnight(filters.date_from) if filters.date_from else None
+    end = _local_midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None
+    return start, end
 
 
 def filter_incoming(
@@ -152,14 +172,19 @@ def filter_incoming(
         documents = documents.filter(search_filter(filters.q))
     if filters.sender.strip():
         documents = documents.filter(sender_key__contains=fold(filters.sender))
-    # Arrival dates are the agency's calendar days: compared as a range of moments, so the
-    # index on received_at serves it (``received_at__date`` converts every row instead).
-    if filters.date_from:
-        documents = documents.filter(received_at__gte=_local_midnight(filters.date_from))
-    if filters.date_to:
-        documents = documents.filter(
-            received_at__lt=_local_midnight(filters.date_to + timedelta(days=1))
-        )
+    start, end = _arrival_range(filters)
+    if start:
+        documents = documents.filter(received_at__gte=start)
+    if end:
+        documents = documents.filter(received_at__lt=end)
+    return _passing(documents, filters, today)
+
+
+def _passing(
+    documents: QuerySet[Document], filters: RegisterFilter, today: date | None
+) -> QuerySet[Document]:
+    """``documents`` that pass the filters on a document's own facts and route (all but
+    the search, the sender and the arrival dates)."""
     if filters.doc_type:
         documents = documents.filter(doc_type=filters.doc_type)
     if filters.urgency is not None:

@@ -18,6 +18,7 @@ from documents.models import (
     DocumentGroupObjectPermission,
     DocumentUserObjectPermission,
     Secrecy,
+    Urgency,
 )
 from documents.permissions import GrantedRegister, view_permission_id
 from routing.selectors import RegisterFilter, granted_register, list_incoming
@@ -110,7 +111,8 @@ def test_the_register_pages_from_grants_by_its_links(people, client_for, setting
     settings.EOFFICE_PAGE_SIZE = 2
     _agency(people)
     assert granted_register(people.specialist, RegisterFilter()) is not None
-    assert granted_register(people.specialist, RegisterFilter(state="registered")) is None
+    assert granted_register(people.specialist, RegisterFilter(sort="received")) is None
+    assert granted_register(people.specialist, RegisterFilter(sender="so tai")) is None
     assert granted_register(people.clerk, RegisterFilter()) is None  # walks the register
     client = client_for(people.specialist)
     url = reverse("incoming-list")
@@ -159,7 +161,9 @@ def test_a_search_for_common_words_walks_the_grants(people, client_for, settings
     assert reader.ids(None, forward=True, limit=10) == expected
     assert reader.ids(None, forward=False, limit=10) == expected[::-1]
     assert reader.count(10) == 3 and reader.count(1) == 2
-    assert granted_register(people.specialist, RegisterFilter(q="ngan sach", state="x")) is None
+    assert (
+        granted_register(people.specialist, RegisterFilter(q="ngan sach", sort="deadline")) is None
+    )
     assert granted_register(people.specialist, RegisterFilter(q="45/QĐ")) is None
     monkeypatch.setattr(search, "word_shares", lambda words: {})  # rare: the index serves
     assert granted_register(people.specialist, filters) is None
@@ -176,3 +180,64 @@ def test_a_search_for_common_words_walks_the_grants(people, client_for, settings
         response = client.get(reverse("incoming-list") + "?" + html.unescape(link.group(1)))
         pages.append([int(pk) for pk in ROW.findall(response.text)])
     assert pages == [expected[:2], expected[2:]]
+
+
+def test_filters_walk_the_grants_with_the_same_rows_and_counts(people, monkeypatch):
+    """Every filter the register offers, alone and together, read from the grants: the
+    same rows in the same order, and the same count, as the list's own query."""
+    seen, confidential, _unseen = _agency(people)
+    today = timezone.localdate()
+    urgent = directed(
+        people,
+        files=0,
+        urgency=Urgency.URGENT,
+        summary="Khẩn: ngân sách quý",
+        received_at=timezone.now() - timedelta(days=20),
+        deadline=today + timedelta(days=3),
+    )
+    electronic = directed(
+        people,
+        files=0,
+        receipt_method=Document.ReceiptMethod.ELECTRONIC,
+        received_at=timezone.now() - timedelta(days=40),
+    )
+    monkeypatch.setattr(search, "word_shares", lambda words: dict.fromkeys(words, 0.5))
+    days_ago = today - timedelta(days=6)
+    variants = [
+        RegisterFilter(),
+        RegisterFilter(date_from=days_ago),
+        RegisterFilter(date_to=today - timedelta(days=2)),
+        RegisterFilter(date_from=today - timedelta(days=30), date_to=today - timedelta(days=2)),
+        RegisterFilter(urgency=Urgency.URGENT),
+        RegisterFilter(secrecy=Secrecy.NONE),
+        RegisterFilter(secrecy=Secrecy.CONFIDENTIAL),
+        RegisterFilter(state=Document.State.DIRECTED),
+        RegisterFilter(state=Document.State.COMPLETED),
+        RegisterFilter(doc_type=urgent.doc_type, date_from=today - timedelta(days=25)),
+        RegisterFilter(department=people.department),
+        RegisterFilter(handling="no_deadline"),
+        RegisterFilter(handling="in_time"),
+        RegisterFilter(lead_department=people.department),
+        RegisterFilter(receipt_method=Document.ReceiptMethod.ELECTRONIC),
+        RegisterFilter(q="ngan sach"),
+        RegisterFilter(q="ngan sach", urgency=Urgency.URGENT, date_from=days_ago),
+    ]
+    for user in (people.specialist, people.head):
+        for filters in variants:
+            reader = granted_register(user, filters)
+            assert reader is not None, filters
+            expected = list(list_incoming(user, filters).values_list("pk", flat=True))
+            assert reader.ids(None, forward=True, limit=100) == expected, filters
+            assert reader.ids(None, forward=False, limit=100) == expected[::-1], filters
+            assert reader.count(100) == len(expected), filters
+            assert reader.first_page(2, 100) == (expected[:2], len(expected)), filters
+            assert reader.first_page(2, 1) == (expected[:2], min(len(expected), 2)), filters
+    # The filters do select: not everything, not nothing.
+    assert list(list_incoming(people.specialist, RegisterFilter(urgency=Urgency.URGENT))) == [
+        urgent
+    ]
+    head_confidential = list_incoming(people.head, RegisterFilter(secrecy=Secrecy.CONFIDENTIAL))
+    assert list(head_confidential) == [confidential]
+    electronic_only = list_incoming(people.specialist, RegisterFilter(receipt_method="electronic"))
+    assert list(electronic_only) == [electronic]
+    assert len(seen) == 7
