@@ -184,7 +184,9 @@ class GrantedRegister:
         """The grants that open the register: the person's, then each group's (one source
         per group, by its id: under ``group_id IN (subquery)`` PostgreSQL cannot read the
         groups' grants in order, and sorts them all, testing every document first)."""
-        sources = [_personal_grants(self.user).filter(register_order__isnull=False)]
+        sources: list[QuerySet[Any]] = [
+            _personal_grants(self.user).filter(register_order__isnull=False)
+        ]
         sources += [
             DocumentGroupObjectPermission.objects.filter(
                 group_id=group_id, permission_id=view_permission_id(), register_order__isnull=False
