@@ -114,8 +114,13 @@ def _personal_grants(user: User) -> QuerySet[DocumentUserObjectPermission]:
 
 def _department_grants(user: User) -> QuerySet[DocumentGroupObjectPermission]:
     """Grants to the groups of ``user``: their department's, and any group they are in."""
+    return _group_grants(group_id__in=_group_ids(user))
+
+
+def _group_grants(**groups: Any) -> QuerySet[DocumentGroupObjectPermission]:
+    """View grants to the groups that ``groups`` (a lookup on ``group_id``) names."""
     return DocumentGroupObjectPermission.objects.filter(
-        group_id__in=_group_ids(user), permission_id=view_permission_id()
+        permission_id=view_permission_id(), **groups
     )
 
 
@@ -188,9 +193,7 @@ class GrantedRegister:
             _personal_grants(self.user).filter(register_order__isnull=False)
         ]
         sources += [
-            DocumentGroupObjectPermission.objects.filter(
-                group_id=group_id, permission_id=view_permission_id(), register_order__isnull=False
-            )
+            _group_grants(group_id=group_id).filter(register_order__isnull=False)
             for group_id in self._group_ids
         ]
         if self.arrived_from is not None:
